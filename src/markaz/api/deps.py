@@ -1,0 +1,70 @@
+"""Request dependencies: the Centre, the authenticated principal, JSON bodies parsed safely."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from markaz.centre import Centre
+from markaz.domain.enums import MemberStatus
+from markaz.errors import Forbidden, MalformedBody, Unauthenticated, UnsupportedMediaType
+from markaz.storage.principals import Principal, authenticate_token
+
+
+def get_centre(request: Request) -> Centre:
+    centre: Centre = request.app.state.centre
+    return centre
+
+
+CentreDep = Annotated[Centre, Depends(get_centre)]
+
+
+async def current_principal(request: Request, centre: CentreDep) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthenticated("this endpoint needs an API token: send 'Authorization: Bearer <token>'")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+
+    def lookup() -> Principal | None:
+        with centre.db.read() as conn:
+            return authenticate_token(conn, token.strip())
+
+    principal = await run_in_threadpool(lookup)
+    if principal is None:
+        raise Unauthenticated("the API token is unknown, expired or revoked")
+    if principal.member_status != MemberStatus.ACTIVE:
+        raise Forbidden(f"member {principal.member} is {principal.member_status.value}; its access is stopped")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON: UTF-8 only, nesting bounded by the parser, clear errors."""
+    content_type = request.headers.get("content-type", "")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"send the body as application/json (got {media or 'no Content-Type'})"
+        )
+    raw = await request.body()
+    if not raw:
+        raise MalformedBody("the request body is empty; send a JSON document")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        reason = str(exc)
+        if "utf-8" in reason.lower() or "surrogate" in reason.lower():
+            raise MalformedBody("the request body is not valid UTF-8") from None
+        if "recursion" in reason.lower():
+            raise MalformedBody("the JSON body is nested too deeply") from None
+        raise MalformedBody(f"the request body is not valid JSON: {reason}") from None
+
+
+JsonBody = Annotated[Any, Depends(json_body)]

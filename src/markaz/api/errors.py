@@ -1,0 +1,44 @@
+"""Map every failure to the one JSON error shape; never a stack trace, never an HTML page."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from markaz.api.responses import error_response
+from markaz.errors import MarkazError, Unauthenticated
+
+log = logging.getLogger("markaz.api")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MarkazError)
+    async def _markaz_error(_request: Request, exc: MarkazError) -> Response:
+        headers = {"WWW-Authenticate": 'Bearer realm="markaz"'} if isinstance(exc, Unauthenticated) else None
+        return error_response(exc.status, exc.code, exc.message, exc.field, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("query", "path", "header", "body")]
+        field = ".".join(loc) or None
+        message = str(first.get("msg", "invalid value")).removeprefix("Value error, ")
+        return error_response(422, "invalid", f"{field}: {message}" if field else message, field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> Response:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+        message = {404: "there is nothing at this address", 405: "this method is not allowed here"}.get(
+            exc.status_code, str(exc.detail)
+        )
+        return error_response(exc.status_code, codes.get(exc.status_code, "error"), message,
+                              headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "internal", "the centre could not complete this request; it was logged")

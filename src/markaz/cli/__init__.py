@@ -1,0 +1,33 @@
+"""The `markaz` command: set up, load, serve and use a centre from the shell."""
+
+from __future__ import annotations
+
+import typer
+
+from markaz.cli import admin, audit_cmd, members, reports, serve
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="markaz",
+        help="markaz: the software of a multinational information-exchange centre.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    admin.register(app)
+    serve.register(app)
+    members.register(app)
+    reports.register(app)
+    audit_cmd.register(app)
+    try:
+        from markaz.cli import extract
+    except ImportError:  # pragma: no cover - the processing package is always installed
+        pass
+    else:
+        extract.register(app)
+    return app
+
+
+def main() -> None:
+    build_app()()

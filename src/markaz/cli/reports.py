@@ -1,0 +1,119 @@
+"""`markaz report submit|list|get`: the exchange from the shell, as one member."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import typer
+
+from markaz.api.filters import parse_bbox
+from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
+from markaz.cli.members import acting_principal, check_code
+from markaz.collection import intake
+from markaz.domain.enums import Category, MemberStatus, Precedence, ReportStatus, Role
+from markaz.dissemination import pull
+from markaz.errors import InvalidInput, MalformedBody
+from markaz.storage.members import get_member
+from markaz.storage.principals import Principal
+from markaz.storage.reports import ReportFilter
+
+report_app = typer.Typer(help="Submit and read reports as one member.", no_args_is_help=True)
+
+
+def _read_json(source: str) -> Any:
+    raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedBody(f"{'stdin' if source == '-' else source} is not valid UTF-8 JSON: {exc}") from None
+
+
+def _principal(centre: Any, member: str, user: str | None) -> Principal:
+    check_code(member)
+    with centre.db.write() as conn:
+        row = acting_principal(conn, centre.db.dialect, member, user)
+        status = get_member(conn, member)["status"]
+    return Principal(row["id"], row["username"], member, Role(row["role"]), MemberStatus(status))
+
+
+@report_app.command("submit")
+@readable_errors
+def submit(
+    file: str = typer.Argument(..., help="a JSON file with one report or a list of reports; - for stdin"),
+    member: str = typer.Option(..., "--member", help="the originating member"),
+    user: str = typer.Option(None, "--user", help="submit as this user of the member (default: its system principal)"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Submit reports; prints one line per report: index, status, id or error."""
+    data = _read_json(file)
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise InvalidInput("the file holds an empty list")
+    centre = centre_for(database_url)
+    principal = _principal(centre, member, user)
+    if principal.member_status != MemberStatus.ACTIVE:
+        raise InvalidInput(f"member {member} is {principal.member_status.value} and cannot submit")
+    failed = 0
+    for r in intake.submit(centre, principal, items):
+        if r.error is not None:
+            failed += 1
+            typer.echo(f"{r.index}\terror\t{r.error.message}", err=True)
+        else:
+            typer.echo(f"{r.index}\t{r.status}\t{r.id}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@report_app.command("list")
+@readable_errors
+def list_(
+    member: str = typer.Option(..., "--member", help="read as this member: only what is released to it"),
+    bbox: str = typer.Option(None, help="minLon,minLat,maxLon,maxLat"),
+    category: Category = typer.Option(None),
+    since: datetime = typer.Option(None),
+    until: datetime = typer.Option(None),
+    q: str = typer.Option(None, help="full-text search"),
+    originator: str = typer.Option(None),
+    precedence: Precedence = typer.Option(None),
+    status: ReportStatus = typer.Option(None),
+    limit: int = typer.Option(50, min=1, max=10_000),
+    as_json: bool = typer.Option(False, "--json", help="print JSON lines instead of a table"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List reports visible to a member, newest first."""
+    from markaz.api.filters import _aware
+
+    check_code(member)
+    f = ReportFilter(
+        bbox=parse_bbox(bbox) if bbox else None, category=category.value if category else None,
+        since=_aware(since), until=_aware(until), q=q, originator=originator,
+        precedence=precedence.value if precedence else None, status=status.value if status else None,
+    )
+    centre = centre_for(database_url)
+    page = pull.list_reports(centre, member, f, limit=limit, cursor=None)
+    for r in page["items"]:
+        if as_json:
+            typer.echo(orjson.dumps(r).decode())
+        else:
+            typer.echo(f"{r['id']}  {r['created_at'][:19]}  {r['originator']:<4} {r['precedence']:<9} "
+                       f"{r['source_reliability']}{r['information_credibility']}  {r['status']:<10} {r['title']}")
+
+
+@report_app.command("get")
+@readable_errors
+def get(
+    report_id: str = typer.Argument(...),
+    member: str = typer.Option(..., "--member", help="read as this member"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print one report as JSON, if it is released to the member."""
+    check_code(member)
+    typer.echo(orjson.dumps(pull.get_report(centre_for(database_url), member, report_id), option=orjson.OPT_INDENT_2).decode())
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(report_app, name="report")

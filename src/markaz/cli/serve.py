@@ -1,0 +1,33 @@
+"""`markaz serve`: the web interface and API on one port."""
+
+from __future__ import annotations
+
+import typer
+
+from markaz.cli._common import DatabaseUrl, readable_errors, settings_for
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @readable_errors
+    def serve(
+        database_url: DatabaseUrl = None,
+        host: str = typer.Option("127.0.0.1", help="address to listen on"),
+        port: int = typer.Option(8600, min=1, max=65535, help="port to listen on"),
+        log_level: str = typer.Option("warning", help="uvicorn log level"),
+    ) -> None:
+        """Serve the API (/api/v1, docs at /api/docs) until interrupted."""
+        import uvicorn
+
+        from markaz.app import create_app
+        from markaz.storage.migrate import current_revision, head_revision
+        from markaz.centre import Centre
+        from markaz.errors import MarkazError
+
+        settings = settings_for(database_url)
+        centre = Centre(settings)
+        if current_revision(centre.db) != head_revision():
+            raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
+        typer.echo(f"markaz serving on http://{host}:{port} (API docs at /api/docs)")
+        uvicorn.run(create_app(settings, centre), host=host, port=port, log_level=log_level,
+                    timeout_keep_alive=30, h11_max_incomplete_event_size=64 * 1024)

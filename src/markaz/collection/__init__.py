@@ -1,0 +1,1 @@
+"""Intake: validate what members submit, resolve releasability, store it in one transaction."""

@@ -1,0 +1,41 @@
+"""One typed Settings object for the whole centre, built once and passed in."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "markaz-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Configuration read from `MARKAZ_*` environment variables or passed explicitly."""
+
+    model_config = SettingsConfigDict(env_prefix="MARKAZ_", extra="forbid")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///./var/markaz.db"
+    secret_key: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    port: int = Field(8600, ge=1, le=65535)
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    max_batch_items: int = Field(1000, ge=1, le=10_000)
+    max_page_size: int = Field(1000, ge=1, le=10_000)
+    default_page_size: int = Field(100, ge=1, le=10_000)
+    token_default_days: int = Field(90, ge=1, le=3650)
+    sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                "MARKAZ_SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production"
+            )
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("default_page_size may not exceed max_page_size")
+        return self

@@ -1,0 +1,103 @@
+"""The Database object: engine, one-writer discipline for SQLite, and read/write transactions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from markaz.errors import MarkazError
+from markaz.storage.dialects import StorageDialect, dialect_for
+
+
+def normalise_url(url: str) -> str:
+    """Accept the usual spellings and pick the drivers markaz is built on."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Database:
+    """One database, SQLite or PostgreSQL, with explicit read and write transactions."""
+
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 8) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError as exc:
+            raise MarkazError(f"database URL {url!r} is not valid: {exc}") from exc
+        self.dialect: StorageDialect
+        try:
+            self.dialect = dialect_for(parsed.get_backend_name())
+        except ValueError as exc:
+            raise MarkazError(str(exc)) from exc
+        self._write_lock = threading.Lock()
+        kwargs: dict[str, Any] = {}
+        if self.dialect.name == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
+            if database in ("", ":memory:"):
+                raise MarkazError("an in-memory SQLite database cannot be shared; give a file path")
+        else:
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = pool_size
+            kwargs["pool_pre_ping"] = True
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.dialect.name == "sqlite":
+            self._configure_sqlite(busy_timeout_ms)
+
+    def _configure_sqlite(self, busy_timeout_ms: int) -> None:
+        @event.listens_for(self.engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" event below issue BEGIN itself, so writes can take
+            # the write lock up front (BEGIN IMMEDIATE) instead of upgrading mid-transaction.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.close()
+
+        @event.listens_for(self.engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (a consistent snapshot on both databases)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed on success, rolled back whole on any error."""
+        if self.is_sqlite:
+            # One writer per process, and BEGIN IMMEDIATE across processes, so writers
+            # queue instead of failing with "database is locked" on upgrade.
+            with self._write_lock, self.engine.connect() as conn:
+                conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        else:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+

@@ -1,0 +1,139 @@
+"""What differs between SQLite and PostgreSQL: spatial index, full-text search, locking."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Connection, bindparam, literal_column, select, text
+from sqlalchemy.sql import Select
+
+from markaz.storage.schema import audit_head, observations
+
+BBox = tuple[float, float, float, float]
+
+
+class StorageDialect:
+    """The generic pieces; subclasses override only what differs."""
+
+    name = "generic"
+
+    def ddl(self) -> list[str]:
+        """Statements the migrations run after the portable schema."""
+        raise NotImplementedError
+
+    def bbox_report_ids(self, bbox: BBox) -> Select[tuple[str]]:
+        """Ids of reports with an observation whose bounding box meets `bbox`."""
+        raise NotImplementedError
+
+    def insert_search_rows(self, conn: Connection, rows: Sequence[dict[str, str]]) -> None:
+        raise NotImplementedError
+
+    def search_report_ids(self, normalised_query: str) -> Select[tuple[str]]:
+        raise NotImplementedError
+
+    def lock_audit_head(self, conn: Connection) -> tuple[int, str]:
+        row = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).one()
+        return int(row.seq), str(row.hash)
+
+
+def fts_terms(normalised_query: str) -> list[str]:
+    """The words of a query, each to be matched as a whole token (AND of all)."""
+    return [w for w in normalised_query.split() if any(ch.isalnum() for ch in w)]
+
+
+class SQLiteDialect(StorageDialect):
+    name = "sqlite"
+
+    def ddl(self) -> list[str]:
+        return [
+            # R*Tree over observation bounding boxes, kept in step by triggers so every
+            # write path (including bulk ones) maintains it.
+            "CREATE VIRTUAL TABLE observation_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
+            "CREATE TRIGGER observations_rtree_ai AFTER INSERT ON observations BEGIN "
+            "INSERT INTO observation_rtree VALUES (new.id, new.min_lon, new.max_lon, new.min_lat, new.max_lat); END",
+            "CREATE TRIGGER observations_rtree_ad AFTER DELETE ON observations BEGIN "
+            "DELETE FROM observation_rtree WHERE id = old.id; END",
+            # FTS5 over normalised title and body (normalised in Python so Arabic and Persian
+            # letter variants and diacritics match).
+            "CREATE VIRTUAL TABLE report_search USING fts5(report_id UNINDEXED, content, "
+            "tokenize = 'unicode61 remove_diacritics 2')",
+        ]
+
+    def bbox_report_ids(self, bbox: BBox) -> Select[tuple[str]]:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        rtree_ids = text(
+            "SELECT id FROM observation_rtree WHERE max_lon >= :bx0 AND min_lon <= :bx1 "
+            "AND max_lat >= :by0 AND min_lat <= :by1"
+        ).bindparams(bx0=min_lon, bx1=max_lon, by0=min_lat, by1=max_lat)
+        return select(observations.c.report_id).where(
+            observations.c.id.in_(rtree_ids.columns(literal_column("id")))
+        )
+
+    def insert_search_rows(self, conn: Connection, rows: Sequence[dict[str, str]]) -> None:
+        if rows:
+            conn.execute(
+                text("INSERT INTO report_search (report_id, content) VALUES (:report_id, :content)"),
+                list(rows),
+            )
+
+    def search_report_ids(self, normalised_query: str) -> Select[tuple[str]]:
+        terms = fts_terms(normalised_query)
+        # Each term quoted, so FTS5 operators in user input are plain text.
+        match = " ".join('"' + t.replace('"', '""') + '"' for t in terms) or '""'
+        return select(literal_column("report_id")).select_from(text("report_search")).where(
+            text("report_search MATCH :fts_query").bindparams(fts_query=match)
+        )
+
+
+class PostgresDialect(StorageDialect):
+    name = "postgresql"
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE INDEX ix_observations_bbox ON observations USING gist "
+            "(box(point(min_lon, min_lat), point(max_lon, max_lat)))",
+            "CREATE TABLE report_search (report_id varchar(26) PRIMARY KEY REFERENCES reports(id), "
+            "content tsvector NOT NULL)",
+            "CREATE INDEX ix_report_search_content ON report_search USING gin (content)",
+        ]
+
+    def bbox_report_ids(self, bbox: BBox) -> Select[tuple[str]]:
+        box_expr: ColumnElement[bool] = text(
+            "box(point(observations.min_lon, observations.min_lat), "
+            "point(observations.max_lon, observations.max_lat)) "
+            "&& box(point(:bx0, :by0), point(:bx1, :by1))"
+        ).bindparams(  # type: ignore[assignment]
+            bindparam("bx0", bbox[0]), bindparam("by0", bbox[1]),
+            bindparam("bx1", bbox[2]), bindparam("by1", bbox[3]),
+        )
+        return select(observations.c.report_id).where(box_expr)
+
+    def insert_search_rows(self, conn: Connection, rows: Sequence[dict[str, str]]) -> None:
+        if rows:
+            conn.execute(
+                text(
+                    "INSERT INTO report_search (report_id, content) "
+                    "VALUES (:report_id, to_tsvector('simple', :content))"
+                ),
+                list(rows),
+            )
+
+    def search_report_ids(self, normalised_query: str) -> Select[tuple[str]]:
+        terms = " ".join(fts_terms(normalised_query)) or "\u0000"
+        return select(literal_column("report_id")).select_from(text("report_search")).where(
+            text("content @@ plainto_tsquery('simple', :fts_query)").bindparams(fts_query=terms)
+        )
+
+    def lock_audit_head(self, conn: Connection) -> tuple[int, str]:
+        row = conn.execute(
+            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()
+        ).one()
+        return int(row.seq), str(row.hash)
+
+
+def dialect_for(name: str) -> StorageDialect:
+    if name == "sqlite":
+        return SQLiteDialect()
+    if name == "postgresql":
+        return PostgresDialect()
+    raise ValueError(f"unsupported database {name!r}: use sqlite:/// or postgresql://")

@@ -1,0 +1,179 @@
+"""The SQLAlchemy schema shared by SQLite and PostgreSQL; dialect-only pieces live in dialects.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to storage")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("code", String(8), primary_key=True),
+    Column("names", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Column("founding_order", Integer, nullable=False),
+)
+
+principals = Table(
+    "principals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_code", String(8), ForeignKey("members.code"), nullable=False),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("disabled_at", UtcDateTime),
+    Index(None, "member_code"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("principal_id", Integer, ForeignKey("principals.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Index(None, "principal_id"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("originator", String(8), ForeignKey("members.code"), nullable=False),
+    Column("author_id", Integer, ForeignKey("principals.id"), nullable=False),
+    Column("author", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("observed_at", UtcDateTime),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("language", String(35)),
+    Column("precedence", String(10), nullable=False),
+    Column("precedence_rank", SmallInteger, nullable=False),
+    Column("source_reliability", String(1), nullable=False),
+    Column("information_credibility", String(1), nullable=False),
+    Column("tlp", String(12), nullable=False),
+    Column("releasable_to", JSON, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("supersedes", String(26), ForeignKey("reports.id")),
+    Column("superseded_by", String(26)),
+    Column("retracted_at", UtcDateTime),
+    Column("retraction_reason", Text),
+    Column("client_ref", String(200)),
+    UniqueConstraint("originator", "client_ref"),
+    Index(None, "created_at"),
+)
+
+# The resolved releasability set, one row per (member, report): a visibility check is an
+# indexed join on (member_code, report_id), never a subquery over labels.
+report_access = Table(
+    "report_access",
+    metadata,
+    Column("member_code", String(8), ForeignKey("members.code"), nullable=False),
+    Column("report_id", String(26), ForeignKey("reports.id"), nullable=False),
+    PrimaryKeyConstraint("member_code", "report_id"),
+    Index(None, "report_id"),
+)
+
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", String(26), ForeignKey("reports.id"), nullable=False),
+    Column("ordinal", SmallInteger, nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("geometry", JSON, nullable=False),
+    Column("min_lon", Float, nullable=False),
+    Column("min_lat", Float, nullable=False),
+    Column("max_lon", Float, nullable=False),
+    Column("max_lat", Float, nullable=False),
+    Column("observed_at", UtcDateTime),
+    Column("subject", String(200)),
+    Column("note", Text),
+    Index(None, "report_id"),
+    Index(None, "category"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("object_type", String(20), nullable=False),
+    Column("object_id", String(64), nullable=False),
+    Column("object_hash", String(64), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    Index(None, "object_type", "object_id"),
+)
+
+# One row: the head of the audit chain. Writers lock it (FOR UPDATE on PostgreSQL; SQLite has
+# one writer anyway) so concurrent writers append to the chain one after another.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
