@@ -62,7 +62,7 @@ async def json_body(request: Request) -> Any:
         reason = str(exc)
         if "utf-8" in reason.lower() or "surrogate" in reason.lower():
             raise MalformedBody("the request body is not valid UTF-8") from None
-        if "recursion" in reason.lower():
+        if "recursion" in reason.lower() or "depth" in reason.lower():
             raise MalformedBody("the JSON body is nested too deeply") from None
         raise MalformedBody(f"the request body is not valid JSON: {reason}") from None
 

@@ -1,0 +1,8 @@
+"""Multilingual text to places, coordinates, dates and kinds of activity (pure library)."""
+
+from __future__ import annotations
+
+from markaz.processing.extractor import ExtractionResult, Extractor, extract, get_extractor
+from markaz.processing.normalise import normalise_for_search
+
+__all__ = ["ExtractionResult", "Extractor", "extract", "get_extractor", "normalise_for_search"]

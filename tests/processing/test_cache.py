@@ -1,0 +1,64 @@
+"""The compiled-gazetteer cache: reused when fresh, rebuilt when the source fingerprint changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from markaz.processing import gazetteer as gz
+from markaz.processing import get_extractor
+
+
+def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MARKAZ_CACHE_DIR", str(tmp_path / "a"))
+    assert gz.default_cache_dir() == tmp_path / "a"
+    monkeypatch.delenv("MARKAZ_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert gz.default_cache_dir() == tmp_path / "xdg" / "markaz"
+
+
+def test_cache_is_keyed_and_rebuilt(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = get_extractor(cache_dir).gazetteer
+    files = sorted(p.name for p in cache_dir.glob("gazetteer-*"))
+    assert len(files) == 2 and all(real.fingerprint in name for name in files)
+
+    # A fresh cache loads without building; a changed fingerprint (new data or code) builds
+    # once, saves under the new key and removes the stale files.
+    target = tmp_path / "cache"
+    target.mkdir()
+    for name in files:
+        (target / name).symlink_to(cache_dir / name)
+    builds: list[str] = []
+
+    def fake_build(fingerprint: str = "") -> gz.Gazetteer:
+        builds.append(fingerprint)
+        return gz.Gazetteer(real.automaton, real.places, real.cand_offsets, real.cand_flat,
+                            fingerprint)
+
+    monkeypatch.setattr(gz, "build_gazetteer", fake_build)
+    loaded = gz.load_gazetteer(target)
+    assert builds == [] and loaded.fingerprint == real.fingerprint
+    assert loaded.candidates(loaded.automaton.get("мосуле") >> 8)[0].geonameid == 99072
+
+    monkeypatch.setattr(gz, "_source_fingerprint", lambda: "feedfacefeedface")
+    gz.load_gazetteer(target)
+    assert builds == ["feedfacefeedface"]
+    names = sorted(p.name for p in target.glob("gazetteer-*"))
+    assert names == ["gazetteer-feedfacefeedface.automaton", "gazetteer-feedfacefeedface.pickle"]
+    gz.load_gazetteer(target)
+    assert builds == ["feedfacefeedface"]  # now fresh: loaded, not rebuilt
+
+
+def test_torn_cache_file_is_rebuilt(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = get_extractor(cache_dir).gazetteer
+    target = tmp_path / "torn"
+    target.mkdir()
+    (target / f"gazetteer-{real.fingerprint}.pickle").write_bytes(b"not a pickle")
+    (target / f"gazetteer-{real.fingerprint}.automaton").write_bytes(b"junk")
+    monkeypatch.setattr(gz, "build_gazetteer", lambda fingerprint="": real)
+    assert gz.load_gazetteer(target) is real
