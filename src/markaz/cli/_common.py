@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from markaz.errors import MarkazError
 from markaz.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
+_OPENED: contextvars.ContextVar[list[Centre]] = contextvars.ContextVar("markaz_cli_centres")
 
 DatabaseUrl = Annotated[
     str | None,
@@ -39,6 +41,8 @@ def readable_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        opened: list[Centre] = []
+        token = _OPENED.set(opened)
         try:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, SystemExit):
@@ -58,6 +62,10 @@ def readable_errors(fn: F) -> F:
                 fail(f"the database could not be used: {str(exc.orig).strip().splitlines()[0]}")
             print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
             raise typer.Exit(1) from None
+        finally:
+            _OPENED.reset(token)
+            for centre in opened:
+                centre.close()
 
     return wrapper  # type: ignore[return-value]
 
@@ -69,4 +77,9 @@ def settings_for(database_url: str | None) -> Settings:
 
 
 def centre_for(database_url: str | None) -> Centre:
-    return Centre(settings_for(database_url))
+    """A Centre for this command; closed when the command ends."""
+    centre = Centre(settings_for(database_url))
+    opened = _OPENED.get(None)
+    if opened is not None:
+        opened.append(centre)
+    return centre
