@@ -33,8 +33,9 @@ print(time.perf_counter() - t0)
 def _startup(cache_dir: Path) -> tuple[float, float]:
     """(in-process seconds: import + load/build + first extraction, wall seconds incl. python)."""
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _STARTUP, str(cache_dir)], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _STARTUP, str(cache_dir)], check=True, capture_output=True, text=True
+    ).stdout
     return float(out.strip().splitlines()[-1]), time.perf_counter() - t0
 
 
@@ -45,8 +46,12 @@ def _paragraphs(n: int, seed: int = 1) -> list[str]:
     for line in EVAL.read_bytes().splitlines():
         item = orjson.loads(line)
         by_lang.setdefault(item["id"][:2], []).append(item["text"])
-    pieces = [p.strip() for f in sorted(SEEDS.glob("*.txt"))
-              for p in f.read_text(encoding="utf-8").split("\n") if len(p.strip()) > 80]
+    pieces = [
+        p.strip()
+        for f in sorted(SEEDS.glob("*.txt"))
+        for p in f.read_text(encoding="utf-8").split("\n")
+        if len(p.strip()) > 80
+    ]
     out: list[str] = []
     while len(out) < n:
         if pieces and rng.random() < 0.25:
@@ -75,8 +80,12 @@ def _throughput(cache_dir: Path, n: int = 3000) -> dict[str, float]:
     t0 = time.perf_counter()
     run_extract(data, jsonl=True, extractor=extractor, out=out)
     elapsed = time.perf_counter() - t0
-    return {"paragraphs": n, "mean_chars": round(sum(map(len, paras)) / n, 1),
-            "seconds": round(elapsed, 3), "paragraphs_per_second": round(n / elapsed, 1)}
+    return {
+        "paragraphs": n,
+        "mean_chars": round(sum(map(len, paras)) / n, 1),
+        "seconds": round(elapsed, 3),
+        "paragraphs_per_second": round(n / elapsed, 1),
+    }
 
 
 def main() -> None:
@@ -87,8 +96,11 @@ def main() -> None:
         cold_inner, cold_wall = _startup(cache_dir)
         warm = [_startup(cache_dir) for _ in range(3)]
         report = {
-            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                        "platform": platform.platform()},
+            "machine": {
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+                "platform": platform.platform(),
+            },
             "cold_cache_build_s": round(cold_inner, 3),
             "cold_cache_build_wall_s": round(cold_wall, 3),
             "startup_s": round(min(w[0] for w in warm), 3),

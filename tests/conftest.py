@@ -25,7 +25,9 @@ from markaz.storage.principals import Principal, add_principal, create_token
 from tests.asgi_client import ASGIClient, asgi_client
 from tests.pgcluster import PostgresCluster
 
-settings.register_profile("markaz", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "markaz", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 settings.load_profile("markaz")
 
 SECRET = "test-secret-" + "x" * 32
@@ -73,8 +75,12 @@ def _with_database(server: str, name: str) -> str:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, _templates: dict[str, object],
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _templates: dict[str, object],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
     """A fresh, migrated database for this test, on each of the two engines."""
     if request.param == "sqlite":
         if "sqlite" not in _templates:
@@ -117,14 +123,24 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def add_account(centre: Centre, member: str, role: Role = Role.ANALYST, *, new_member: bool = True) -> Account:
+def add_account(
+    centre: Centre, member: str, role: Role = Role.ANALYST, *, new_member: bool = True
+) -> Account:
     with centre.db.write() as conn:
         if new_member:
             add_member(conn, centre.db.dialect, code=member, names={"en": f"Member {member}"}, actor="test")
-        row = add_principal(conn, centre.db.dialect, username=f"{member.lower()}.{role.value}.{uuid.uuid4().hex[:6]}",
-                            member=member, role=role, kind="system", actor="test")
-        token, _ = create_token(conn, centre.db.dialect, principal_id=row["id"], expires_in=timedelta(days=1),
-                                actor="test")
+        row = add_principal(
+            conn,
+            centre.db.dialect,
+            username=f"{member.lower()}.{role.value}.{uuid.uuid4().hex[:6]}",
+            member=member,
+            role=role,
+            kind="system",
+            actor="test",
+        )
+        token, _ = create_token(
+            conn, centre.db.dialect, principal_id=row["id"], expires_in=timedelta(days=1), actor="test"
+        )
     return Account(member, token, Principal(row["id"], row["username"], member, role, MemberStatus.ACTIVE))
 
 

@@ -57,7 +57,9 @@ def test_submit_get_and_location(client: ASGIClient, accounts: dict[str, Account
     assert seen_by_sy["client_ref"] is None and seen_by_sy["recipients"] is None
 
 
-def test_same_client_ref_returns_original(client: ASGIClient, centre: Centre, accounts: dict[str, Account]) -> None:
+def test_same_client_ref_returns_original(
+    client: ASGIClient, centre: Centre, accounts: dict[str, Account]
+) -> None:
     iq = accounts["IQ"]
     first = client.post("/api/v1/reports", headers=iq.headers, json=report(client_ref="dup"))
     before = state(centre)
@@ -83,14 +85,22 @@ def test_not_released_is_404_like_missing(client: ASGIClient, accounts: dict[str
 def test_list_filters(client: ASGIClient, accounts: dict[str, Account]) -> None:
     h = accounts["IQ"].headers
     raqqa = {"category": "weapons_depot", "geometry": {"type": "Point", "coordinates": [39.009, 35.953]}}
-    route = {"category": "smuggling_route",
-             "geometry": {"type": "LineString", "coordinates": [[40.14, 35.33], [41.09, 34.37]]}}
+    route = {
+        "category": "smuggling_route",
+        "geometry": {"type": "LineString", "coordinates": [[40.14, 35.33], [41.09, 34.37]]},
+    }
     ids = {}
     ids["mosul"] = client.post("/api/v1/reports", headers=h, json=report(precedence="FLASH")).json()["id"]
-    ids["raqqa"] = client.post("/api/v1/reports", headers=h, json=report(
-        title="مستودع أسلحة في الرقة", body="مستودعات الأسلحة", observations=[raqqa])).json()["id"]
-    ids["route"] = client.post("/api/v1/reports", headers=accounts["SY"].headers, json=report(
-        title="Oil smuggling route", body="trucks", language="en", observations=[route])).json()["id"]
+    ids["raqqa"] = client.post(
+        "/api/v1/reports",
+        headers=h,
+        json=report(title="مستودع أسلحة في الرقة", body="مستودعات الأسلحة", observations=[raqqa]),
+    ).json()["id"]
+    ids["route"] = client.post(
+        "/api/v1/reports",
+        headers=accounts["SY"].headers,
+        json=report(title="Oil smuggling route", body="trucks", language="en", observations=[route]),
+    ).json()["id"]
 
     def listed(**params: Any) -> list[str]:
         r = client.get("/api/v1/reports", headers=h, params=params)
@@ -110,7 +120,9 @@ def test_list_filters(client: ASGIClient, accounts: dict[str, Account]) -> None:
     assert listed(q='"OR* NEAR(') == []
     page1 = client.get("/api/v1/reports", headers=h, params={"limit": 2}).json()
     assert len(page1["items"]) == 2 and page1["next_cursor"]
-    page2 = client.get("/api/v1/reports", headers=h, params={"limit": 2, "cursor": page1["next_cursor"]}).json()
+    page2 = client.get(
+        "/api/v1/reports", headers=h, params={"limit": 2, "cursor": page1["next_cursor"]}
+    ).json()
     assert len(page2["items"]) == 1 and page2["next_cursor"] is None
     assert {i["id"] for i in page1["items"] + page2["items"]} == set(ids.values())
     bad = client.get("/api/v1/reports", headers=h, params={"cursor": "forged"})
@@ -135,10 +147,19 @@ def test_retract_and_correct(client: ASGIClient, accounts: dict[str, Account]) -
     iq, sy, ru = accounts["IQ"], accounts["SY"], accounts["RU"]
     rid = client.post("/api/v1/reports", headers=iq.headers, json=report(releasable_to=["SY"])).json()["id"]
     # Not the originator: 403 if it can see the report, 404 if it cannot.
-    assert client.post(f"/api/v1/reports/{rid}:retract", headers=sy.headers, json={"reason": "x"}).status_code == 403
-    assert client.post(f"/api/v1/reports/{rid}:retract", headers=ru.headers, json={"reason": "x"}).status_code == 404
-    corrected = client.post(f"/api/v1/reports/{rid}:correct", headers=iq.headers,
-                            json=report(title="corrected", releasable_to=["RU"]))
+    assert (
+        client.post(f"/api/v1/reports/{rid}:retract", headers=sy.headers, json={"reason": "x"}).status_code
+        == 403
+    )
+    assert (
+        client.post(f"/api/v1/reports/{rid}:retract", headers=ru.headers, json={"reason": "x"}).status_code
+        == 404
+    )
+    corrected = client.post(
+        f"/api/v1/reports/{rid}:correct",
+        headers=iq.headers,
+        json=report(title="corrected", releasable_to=["RU"]),
+    )
     assert corrected.status_code == 201, corrected.text
     new = corrected.json()
     assert new["supersedes"] == rid
@@ -149,13 +170,21 @@ def test_retract_and_correct(client: ASGIClient, accounts: dict[str, Account]) -
     assert client.get(f"/api/v1/reports/{new['id']}", headers=ru.headers).json()["supersedes"] is None
     again = client.post(f"/api/v1/reports/{rid}:correct", headers=iq.headers, json=report())
     assert again.status_code == 409
-    retracted = client.post(f"/api/v1/reports/{new['id']}:retract", headers=iq.headers, json={"reason": "false"})
+    retracted = client.post(
+        f"/api/v1/reports/{new['id']}:retract", headers=iq.headers, json={"reason": "false"}
+    )
     assert retracted.status_code == 200 and retracted.json()["status"] == "retracted"
-    assert client.post(f"/api/v1/reports/{new['id']}:retract", headers=iq.headers,
-                       json={"reason": "again"}).status_code == 409
+    assert (
+        client.post(
+            f"/api/v1/reports/{new['id']}:retract", headers=iq.headers, json={"reason": "again"}
+        ).status_code
+        == 409
+    )
 
 
-def test_batch_reports_bad_items_and_stores_good(client: ASGIClient, centre: Centre, accounts: dict[str, Account]) -> None:
+def test_batch_reports_bad_items_and_stores_good(
+    client: ASGIClient, centre: Centre, accounts: dict[str, Account]
+) -> None:
     items = [report(client_ref="b1"), report(title=""), report(client_ref="b1"), report(releasable_to=["XX"])]
     r = client.post("/api/v1/reports:batch", headers=accounts["IQ"].headers, json=items)
     assert r.status_code == 200
@@ -173,10 +202,56 @@ def _bomb(depth: int) -> bytes:
 
 
 BAD_INPUTS: list[tuple[str, dict[str, Any] | None, bytes | None, dict[str, str], int, str | None]] = [
-    ("latitude 200", report(observations=[{"category": "gathering", "geometry": {"type": "Point", "coordinates": [43, 200]}}]), None, {}, 422, "observations.0.geometry.coordinates"),
-    ("one-point LineString", report(observations=[{"category": "movement", "geometry": {"type": "LineString", "coordinates": [[43, 36]]}}]), None, {}, 422, "observations.0.geometry.coordinates"),
-    ("open polygon", report(observations=[{"category": "gathering", "geometry": {"type": "Polygon", "coordinates": [[[43, 36], [44, 36], [44, 37], [43, 37]]]}}]), None, {}, 422, "observations.0.geometry.coordinates"),
-    ("unknown category", report(observations=[{"category": "spaceport", "geometry": {"type": "Point", "coordinates": [43, 36]}}]), None, {}, 422, "observations.0.category"),
+    (
+        "latitude 200",
+        report(
+            observations=[{"category": "gathering", "geometry": {"type": "Point", "coordinates": [43, 200]}}]
+        ),
+        None,
+        {},
+        422,
+        "observations.0.geometry.coordinates",
+    ),
+    (
+        "one-point LineString",
+        report(
+            observations=[
+                {"category": "movement", "geometry": {"type": "LineString", "coordinates": [[43, 36]]}}
+            ]
+        ),
+        None,
+        {},
+        422,
+        "observations.0.geometry.coordinates",
+    ),
+    (
+        "open polygon",
+        report(
+            observations=[
+                {
+                    "category": "gathering",
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[43, 36], [44, 36], [44, 37], [43, 37]]],
+                    },
+                }
+            ]
+        ),
+        None,
+        {},
+        422,
+        "observations.0.geometry.coordinates",
+    ),
+    (
+        "unknown category",
+        report(
+            observations=[{"category": "spaceport", "geometry": {"type": "Point", "coordinates": [43, 36]}}]
+        ),
+        None,
+        {},
+        422,
+        "observations.0.category",
+    ),
     ("title of 10000 characters", report(title="x" * 10_000), None, {}, 422, "title"),
     ("unknown field", report(colour="red"), None, {}, 422, "colour"),
     ("bad precedence", report(precedence="URGENT"), None, {}, 422, "precedence"),
@@ -197,10 +272,19 @@ BAD_INPUTS: list[tuple[str, dict[str, Any] | None, bytes | None, dict[str, str],
 ]
 
 
-@pytest.mark.parametrize(("name", "payload", "raw", "headers", "status", "field"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("name", "payload", "raw", "headers", "status", "field"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
 def test_bad_input_is_refused_and_nothing_stored(
-    client: ASGIClient, centre: Centre, accounts: dict[str, Account], name: str,
-    payload: dict[str, Any] | None, raw: bytes | None, headers: dict[str, str], status: int, field: str | None,
+    client: ASGIClient,
+    centre: Centre,
+    accounts: dict[str, Account],
+    name: str,
+    payload: dict[str, Any] | None,
+    raw: bytes | None,
+    headers: dict[str, str],
+    status: int,
+    field: str | None,
 ) -> None:
     before = state(centre)
     all_headers = {**accounts["IQ"].headers, "content-type": "application/json", **headers}
@@ -229,9 +313,16 @@ def test_members_me_and_openapi(client: ASGIClient, accounts: dict[str, Account]
     assert codes == ["IQ", "RU", "SY", "IR"]
     spec = client.get("/api/v1/openapi.json").json()
     assert "ReportCreate" in spec["components"]["schemas"]
-    for path in ("/api/v1/reports", "/api/v1/reports:batch", "/api/v1/reports/{report_id}",
-                 "/api/v1/reports/{report_id}:retract", "/api/v1/reports/{report_id}:correct",
-                 "/api/v1/observations.geojson", "/api/v1/members", "/api/v1/me"):
+    for path in (
+        "/api/v1/reports",
+        "/api/v1/reports:batch",
+        "/api/v1/reports/{report_id}",
+        "/api/v1/reports/{report_id}:retract",
+        "/api/v1/reports/{report_id}:correct",
+        "/api/v1/observations.geojson",
+        "/api/v1/members",
+        "/api/v1/me",
+    ):
         assert path in spec["paths"], path
     assert client.get("/api/docs").status_code == 200
     assert client.get("/api/v1/nowhere").json()["error"]["code"] == "not_found"

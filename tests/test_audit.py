@@ -19,9 +19,17 @@ from tests.conftest import Account
 def _submit(client: ASGIClient, account: Account, n: int = 3) -> list[str]:
     ids = []
     for i in range(n):
-        r = client.post("/api/v1/reports", headers=account.headers, json={
-            "title": f"report {i}", "releasable_to": ["ALL"],
-            "observations": [{"category": "position", "geometry": {"type": "Point", "coordinates": [40, 35]}}]})
+        r = client.post(
+            "/api/v1/reports",
+            headers=account.headers,
+            json={
+                "title": f"report {i}",
+                "releasable_to": ["ALL"],
+                "observations": [
+                    {"category": "position", "geometry": {"type": "Point", "coordinates": [40, 35]}}
+                ],
+            },
+        )
         ids.append(r.json()["id"])
     client.post(f"/api/v1/reports/{ids[0]}:retract", headers=account.headers, json={"reason": "wrong"})
     return ids
@@ -36,8 +44,10 @@ def _alter_recipients(conn: Connection, ids: list[str]) -> None:
 
 
 def _alter_observation(conn: Connection, ids: list[str]) -> None:
-    conn.execute(text("UPDATE observations SET geometry = :g WHERE report_id = :r"),
-                 {"g": '{"type": "Point", "coordinates": [41.0, 35.0]}', "r": ids[2]})
+    conn.execute(
+        text("UPDATE observations SET geometry = :g WHERE report_id = :r"),
+        {"g": '{"type": "Point", "coordinates": [41.0, 35.0]}', "r": ids[2]},
+    )
 
 
 def _delete_entry(conn: Connection, ids: list[str]) -> None:
@@ -90,8 +100,9 @@ def test_chain_intact_after_writes(centre: Centre, client: ASGIClient, accounts:
 
 
 @pytest.mark.parametrize("case", list(TAMPERING))
-def test_tampering_is_found(centre: Centre, client: ASGIClient, accounts: dict[str, Account],
-                            database_url: str, case: str) -> None:
+def test_tampering_is_found(
+    centre: Centre, client: ASGIClient, accounts: dict[str, Account], database_url: str, case: str
+) -> None:
     ids = _submit(client, accounts["IQ"])
     tamper, expected = TAMPERING[case]
     # Straight into the database, as an intruder with file or SQL access would.

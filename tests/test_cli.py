@@ -27,18 +27,50 @@ def run(database_url: str):  # type: ignore[no-untyped-def]
 def test_commands_end_to_end(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert run("init")[0] == 0
     assert "already current" in run("migrate")[1]
-    assert run("member", "add", "IQ", "--name", "Iraq", "--name-ar", "العراق", "--name-fa", "عراق",
-               "--name-ru", "Ирак")[0] == 0
+    assert (
+        run(
+            "member",
+            "add",
+            "IQ",
+            "--name",
+            "Iraq",
+            "--name-ar",
+            "العراق",
+            "--name-fa",
+            "عراق",
+            "--name-ru",
+            "Ирак",
+        )[0]
+        == 0
+    )
     assert run("member", "add", "SY", "--name", "Syria")[0] == 0
     code, out, _ = run("member", "list")
     assert "IQ" in out and "العراق" in out and "SY" in out
-    assert run("user", "add", "iq.officer", "--member", "IQ", "--role", "analyst",
-               "--password", "long-enough-password")[0] == 0
+    assert (
+        run(
+            "user",
+            "add",
+            "iq.officer",
+            "--member",
+            "IQ",
+            "--role",
+            "analyst",
+            "--password",
+            "long-enough-password",
+        )[0]
+        == 0
+    )
     code, token, _ = run("token", "create", "--member", "IQ", "--expires", "30d")
     assert code == 0 and token.strip().startswith("mkz_") and len(token.strip().splitlines()) == 1
     reports = [
-        {"title": "Depot near Raqqa", "releasable_to": ["IQ"], "client_ref": "c1",
-         "observations": [{"category": "weapons_depot", "geometry": {"type": "Point", "coordinates": [39.0, 35.9]}}]},
+        {
+            "title": "Depot near Raqqa",
+            "releasable_to": ["IQ"],
+            "client_ref": "c1",
+            "observations": [
+                {"category": "weapons_depot", "geometry": {"type": "Point", "coordinates": [39.0, 35.9]}}
+            ],
+        },
         {"title": "Gathering", "releasable_to": ["ALL"], "client_ref": "c2"},
     ]
     path = tmp_path / "reports.json"
@@ -78,7 +110,7 @@ def test_commands_end_to_end(run, tmp_path: Path) -> None:  # type: ignore[no-un
 def test_readable_errors(run, args: tuple[str, ...], message: str) -> None:  # type: ignore[no-untyped-def]
     run("init")
     run("member", "add", "IQ", "--name", "Iraq")
-    code, out, err = run(*args)
+    code, _out, err = run(*args)
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err

@@ -24,8 +24,13 @@ def _free_port() -> int:
 
 
 def _markaz(*args: str, url: str) -> str:
-    out = subprocess.run([*MARKAZ, *args, "--database-url", url], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    out = subprocess.run(
+        [*MARKAZ, *args, "--database-url", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -39,8 +44,11 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
     sy = _markaz("token", "create", "--member", "SY", url=database_url).strip()
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([*MARKAZ, "serve", "--database-url", database_url, "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*MARKAZ, "serve", "--database-url", database_url, "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -64,9 +72,14 @@ def test_served_process(served: tuple[str, str, str]) -> None:
     base, iq, sy = served
     h_iq = {"Authorization": f"Bearer {iq}"}
     h_sy = {"Authorization": f"Bearer {sy}"}
-    report = {"title": "تجمع في دير الزور", "releasable_to": ["IQ"], "client_ref": "same-key",
-              "observations": [{"category": "gathering",
-                                "geometry": {"type": "Point", "coordinates": [40.14, 35.33]}}]}
+    report = {
+        "title": "تجمع في دير الزور",
+        "releasable_to": ["IQ"],
+        "client_ref": "same-key",
+        "observations": [
+            {"category": "gathering", "geometry": {"type": "Point", "coordinates": [40.14, 35.33]}}
+        ],
+    }
 
     def post(_: int) -> tuple[int, str]:
         r = httpx.post(f"{base}/api/v1/reports", json=report, headers=h_iq, timeout=30)
@@ -81,7 +94,11 @@ def test_served_process(served: tuple[str, str, str]) -> None:
     assert [r["id"] for r in listed] == [results[0][1]]
     assert httpx.get(f"{base}/api/v1/reports/{results[0][1]}", headers=h_sy, timeout=10).status_code == 404
     assert httpx.get(f"{base}/api/v1/reports", headers=h_sy, timeout=10).json()["items"] == []
-    big = httpx.post(f"{base}/api/v1/reports", content=b"x" * (6 * 1024 * 1024),
-                     headers={**h_iq, "Content-Type": "application/json"}, timeout=30)
+    big = httpx.post(
+        f"{base}/api/v1/reports",
+        content=b"x" * (6 * 1024 * 1024),
+        headers={**h_iq, "Content-Type": "application/json"},
+        timeout=30,
+    )
     assert big.status_code == 413
     assert httpx.get(f"{base}/api/v1/openapi.json", timeout=10).status_code == 200

@@ -32,7 +32,11 @@ report_spec = st.tuples(
     bbox=st.tuples(st.floats(36, 41), st.floats(32, 34.5), st.floats(41, 46), st.floats(34.5, 37)),
 )
 def test_every_read_path_shows_exactly_what_is_released(
-    centre: Centre, client: ASGIClient, n_members: int, specs: list[Any], suspended: set[int],
+    centre: Centre,
+    client: ASGIClient,
+    n_members: int,
+    specs: list[Any],
+    suspended: set[int],
     bbox: tuple[float, float, float, float],
 ) -> None:
     # Fresh member codes per example, so earlier examples' reports (resolved when accepted)
@@ -61,18 +65,26 @@ def test_every_read_path_shows_exactly_what_is_released(
             audience = set(releasable)
         audience.add(origin)
         account = accounts[codes.index(origin)]
-        r = client.post("/api/v1/reports", headers=account.headers, json={
-            "title": f"{marker} report", "releasable_to": releasable,
-            "observations": [{"category": "position", "geometry": {"type": "Point", "coordinates": [lon, lat]}}],
-        })
+        r = client.post(
+            "/api/v1/reports",
+            headers=account.headers,
+            json={
+                "title": f"{marker} report",
+                "releasable_to": releasable,
+                "observations": [
+                    {"category": "position", "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+                ],
+            },
+        )
         assert r.status_code == 201, r.text
         rid = r.json()["id"]
         located[rid] = (lon, lat)
         for code in audience:
             expected[code].add(rid)
     all_ids = set(located)
-    in_box = {rid for rid, (lon, lat) in located.items()
-              if bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]}
+    in_box = {
+        rid for rid, (lon, lat) in located.items() if bbox[0] <= lon <= bbox[2] and bbox[1] <= lat <= bbox[3]
+    }
     for account in accounts:
         if account.member in inactive:
             assert client.get("/api/v1/reports", headers=account.headers).status_code == 403
@@ -82,13 +94,24 @@ def test_every_read_path_shows_exactly_what_is_released(
         for rid in all_ids:
             status = client.get(f"/api/v1/reports/{rid}", headers=h).status_code
             assert status == (200 if rid in want else 404)
-        listed = {i["id"] for i in client.get("/api/v1/reports", headers=h, params={"limit": 1000}).json()["items"]}
+        listed = {
+            i["id"] for i in client.get("/api/v1/reports", headers=h, params={"limit": 1000}).json()["items"]
+        }
         assert listed & all_ids == want
-        searched = {i["id"] for i in client.get("/api/v1/reports", headers=h, params={"q": marker}).json()["items"]}
+        searched = {
+            i["id"] for i in client.get("/api/v1/reports", headers=h, params={"q": marker}).json()["items"]
+        }
         assert searched == want
         box = ",".join(str(v) for v in bbox)
-        boxed = {i["id"] for i in client.get("/api/v1/reports", headers=h, params={"bbox": box, "limit": 1000}).json()["items"]}
+        boxed = {
+            i["id"]
+            for i in client.get("/api/v1/reports", headers=h, params={"bbox": box, "limit": 1000}).json()[
+                "items"
+            ]
+        }
         assert boxed & all_ids == want & in_box
-        fc = client.get("/api/v1/observations.geojson", headers=h, params={"bbox": box, "limit": 10000}).json()
+        fc = client.get(
+            "/api/v1/observations.geojson", headers=h, params={"bbox": box, "limit": 10000}
+        ).json()
         mapped = {f["properties"]["report_id"] for f in fc["features"]}
         assert mapped & all_ids == want & in_box

@@ -28,14 +28,42 @@ from markaz.storage.schema import api_tokens
 DEMO_ACTOR = "demo-loader"
 
 MEMBERS: list[tuple[str, dict[str, str]]] = [
-    ("IQ", {"en": "General Staff of Iraq", "ar": "رئاسة أركان الجيش العراقي",
-            "fa": "ستاد کل ارتش عراق", "ru": "Генеральный штаб Ирака"}),
-    ("RU", {"en": "General Staff of Russia", "ar": "هيئة الأركان العامة الروسية",
-            "fa": "ستاد کل نیروهای مسلح روسیه", "ru": "Генеральный штаб России"}),
-    ("SY", {"en": "General Staff of Syria", "ar": "هيئة الأركان العامة السورية",
-            "fa": "ستاد کل ارتش سوریه", "ru": "Генеральный штаб Сирии"}),
-    ("IR", {"en": "General Staff of Iran", "ar": "هيئة الأركان العامة الإيرانية",
-            "fa": "ستاد کل نیروهای مسلح ایران", "ru": "Генеральный штаб Ирана"}),
+    (
+        "IQ",
+        {
+            "en": "General Staff of Iraq",
+            "ar": "رئاسة أركان الجيش العراقي",
+            "fa": "ستاد کل ارتش عراق",
+            "ru": "Генеральный штаб Ирака",
+        },
+    ),
+    (
+        "RU",
+        {
+            "en": "General Staff of Russia",
+            "ar": "هيئة الأركان العامة الروسية",
+            "fa": "ستاد کل نیروهای مسلح روسیه",
+            "ru": "Генеральный штаб России",
+        },
+    ),
+    (
+        "SY",
+        {
+            "en": "General Staff of Syria",
+            "ar": "هيئة الأركان العامة السورية",
+            "fa": "ستاد کل ارتش سوریه",
+            "ru": "Генеральный штаб Сирии",
+        },
+    ),
+    (
+        "IR",
+        {
+            "en": "General Staff of Iran",
+            "ar": "هيئة الأركان العامة الإيرانية",
+            "fa": "ستاد کل نیروهای مسلح ایران",
+            "ru": "Генеральный штаб Ирана",
+        },
+    ),
 ]
 
 # Real towns of the region; the demo reports place made-up activity near them.
@@ -62,12 +90,21 @@ CATEGORY_WORDS: dict[str, tuple[str, str, str, str]] = {
     "gathering": ("gathering place", "مكان تجمع", "محل تجمع", "место сбора"),
     "command_post": ("command post", "مركز قيادة", "مرکز فرماندهی", "командный пункт"),
     "weapons_depot": ("weapons depot", "مستودع أسلحة", "انبار سلاح", "склад оружия"),
-    "chemical_lab": ("suspected chemical laboratory", "مختبر كيماوي مشتبه به", "آزمایشگاه شیمیایی مشکوک",
-                     "предполагаемая химическая лаборатория"),
+    "chemical_lab": (
+        "suspected chemical laboratory",
+        "مختبر كيماوي مشتبه به",
+        "آزمایشگاه شیمیایی مشکوک",
+        "предполагаемая химическая лаборатория",
+    ),
     "position": ("fighting position", "موقع قتالي", "موضع رزمی", "позиция"),
     "incident": ("explosion reported", "انفجار", "انفجار", "взрыв"),
     "movement": ("vehicle column moving", "تحرك رتل", "حرکت ستون", "движение колонны"),
-    "smuggling_route": ("oil smuggling route", "طريق تهريب النفط", "مسیر قاچاق نفت", "маршрут контрабанды нефти"),
+    "smuggling_route": (
+        "oil smuggling route",
+        "طريق تهريب النفط",
+        "مسیر قاچاق نفت",
+        "маршрут контрабанды нефти",
+    ),
 }
 LANGS = ("en", "ar", "fa", "ru")
 BANNER = {
@@ -116,12 +153,28 @@ def load_demo(centre: Centre, reports: int = 300, seed: int = 20151001) -> DemoS
             password = "demo-" + demo_secret(secret, f"password:{code}")[:16]
             token = "mkz_demo_" + demo_secret(secret, f"token:{code}")[:40]
             row = find_principal(conn, username) or add_principal(
-                conn, db.dialect, username=username, member=code, role=Role.ANALYST, password=password,
+                conn,
+                db.dialect,
+                username=username,
+                member=code,
+                role=Role.ANALYST,
+                password=password,
                 actor=DEMO_ACTOR,
             )
-            if conn.execute(select(api_tokens.c.id).where(api_tokens.c.token_hash == hash_token(token))).first() is None:
-                create_token(conn, db.dialect, principal_id=row["id"], expires_in=timedelta(days=365),
-                             actor=DEMO_ACTOR, token=token)
+            if (
+                conn.execute(
+                    select(api_tokens.c.id).where(api_tokens.c.token_hash == hash_token(token))
+                ).first()
+                is None
+            ):
+                create_token(
+                    conn,
+                    db.dialect,
+                    principal_id=row["id"],
+                    expires_in=timedelta(days=365),
+                    actor=DEMO_ACTOR,
+                    token=token,
+                )
             principals[code] = Principal(row["id"], username, code, Role.ANALYST, MemberStatus.ACTIVE)
             summary.logins.append((code, username, password, token))
     batch = synthetic_reports(reports, seed)
@@ -172,8 +225,11 @@ def synthetic_reports(n: int, seed: int) -> list[dict[str, Any]]:
         elif roll < 0.25:
             release = [originator]
         precedence = rng.choices(["ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH"], [70, 20, 8, 2])[0]
-        observation: dict[str, Any] = {"category": category, "geometry": geometry,
-                                       "observed_at": observed.isoformat()}
+        observation: dict[str, Any] = {
+            "category": category,
+            "geometry": geometry,
+            "observed_at": observed.isoformat(),
+        }
         if subject:
             observation["subject"] = subject
         out.append(

@@ -29,12 +29,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and (
-            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
-        ):
+        if self.environment == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
             raise ValueError(
-                "MARKAZ_SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production"
+                "MARKAZ_SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
         if self.default_page_size > self.max_page_size:
             raise ValueError("default_page_size may not exceed max_page_size")

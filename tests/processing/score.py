@@ -39,8 +39,14 @@ def _matches(dim: str, expected: list[Any], found: list[Any]) -> tuple[int, int,
     unmatched = list(expected)
     tp = 0
     for lat, lon in found:
-        hit = next((e for e in unmatched if abs(e[0] - lat) <= COORD_TOLERANCE
-                    and abs(e[1] - lon) <= COORD_TOLERANCE), None)
+        hit = next(
+            (
+                e
+                for e in unmatched
+                if abs(e[0] - lat) <= COORD_TOLERANCE and abs(e[1] - lon) <= COORD_TOLERANCE
+            ),
+            None,
+        )
         if hit is not None:
             unmatched.remove(hit)
             tp += 1
@@ -51,12 +57,19 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "tp": tp, "fp": fp, "fn": fn}
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+    }
 
 
-def score(extractor: Extractor, items: Iterable[dict[str, Any]],
-          errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def score(
+    extractor: Extractor, items: Iterable[dict[str, Any]], errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     counts = {dim: [0, 0, 0] for dim in DIMENSIONS}
     languages_right = total = 0
     for item in items:
@@ -69,8 +82,15 @@ def score(extractor: Extractor, items: Iterable[dict[str, Any]],
             for i, n in enumerate((tp, fp, fn)):
                 counts[dim][i] += n
             if (fp or fn) and errors is not None:
-                errors.append({"id": item["id"], "dim": dim, "expected": item[dim],
-                               "found": found, "text": item["text"]})
+                errors.append(
+                    {
+                        "id": item["id"],
+                        "dim": dim,
+                        "expected": item[dim],
+                        "found": found,
+                        "text": item["text"],
+                    }
+                )
     report: dict[str, Any] = {"items": total}
     for dim in DIMENSIONS:
         report[dim] = _prf(*counts[dim])

@@ -18,9 +18,7 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert gz.default_cache_dir() == tmp_path / "xdg" / "markaz"
 
 
-def test_cache_is_keyed_and_rebuilt(
-    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cache_is_keyed_and_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = get_extractor(cache_dir).gazetteer
     files = sorted(p.name for p in cache_dir.glob("gazetteer-*"))
     assert len(files) == 2 and all(real.fingerprint in name for name in files)
@@ -35,8 +33,7 @@ def test_cache_is_keyed_and_rebuilt(
 
     def fake_build(fingerprint: str = "") -> gz.Gazetteer:
         builds.append(fingerprint)
-        return gz.Gazetteer(real.automaton, real.places, real.cand_offsets, real.cand_flat,
-                            fingerprint)
+        return gz.Gazetteer(real.automaton, real.places, real.cand_offsets, real.cand_flat, fingerprint)
 
     monkeypatch.setattr(gz, "build_gazetteer", fake_build)
     loaded = gz.load_gazetteer(target)
@@ -52,9 +49,7 @@ def test_cache_is_keyed_and_rebuilt(
     assert builds == ["feedfacefeedface"]  # now fresh: loaded, not rebuilt
 
 
-def test_torn_cache_file_is_rebuilt(
-    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_torn_cache_file_is_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = get_extractor(cache_dir).gazetteer
     target = tmp_path / "torn"
     target.mkdir()

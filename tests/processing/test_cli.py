@@ -50,8 +50,13 @@ def test_file_and_dash(app: typer.Typer, cache_dir: Path, tmp_path: Path) -> Non
 def test_empty_input(app: typer.Typer, cache_dir: Path) -> None:
     code, out, _ = _run(app, cache_dir, [], b"")
     assert code == 0
-    assert orjson.loads(out) == {"language": None, "places": [], "coordinates": [],
-                                 "dates": [], "categories": []}
+    assert orjson.loads(out) == {
+        "language": None,
+        "places": [],
+        "coordinates": [],
+        "dates": [],
+        "categories": [],
+    }
 
 
 def test_invalid_utf8_is_one_error_line(app: typer.Typer, cache_dir: Path) -> None:
@@ -95,7 +100,12 @@ def test_jsonl_all_good_exits_zero(app: typer.Typer, cache_dir: Path) -> None:
 def test_binary_garbage_and_digits(app: typer.Typer, cache_dir: Path) -> None:
     garbage = bytes(range(256)).decode("latin-1").encode("utf-8") * 200
     code, out, _ = _run(app, cache_dir, [], garbage)
-    assert code == 0 and set(orjson.loads(out)) == {"language", "places", "coordinates",
-                                                    "dates", "categories"}
+    assert code == 0 and set(orjson.loads(out)) == {
+        "language",
+        "places",
+        "coordinates",
+        "dates",
+        "categories",
+    }
     code, out, _ = _run(app, cache_dir, [], b"0123456789" * 5000)
     assert code == 0 and orjson.loads(out)["places"] == []

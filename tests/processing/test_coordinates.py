@@ -78,7 +78,7 @@ def test_not_coordinates(text: str) -> None:
 def test_span_points_into_original_text() -> None:
     text = "الإحداثيات ٣٥٫٩٥٢٨ ، ٣٩٫٠١٢٤ قرب الرقة"
     (coord,) = find_coordinates(normalise(text))
-    assert text[coord.span[0]:coord.span[1]] == "٣٥٫٩٥٢٨ ، ٣٩٫٠١٢٤"
+    assert text[coord.span[0] : coord.span[1]] == "٣٥٫٩٥٢٨ ، ٣٩٫٠١٢٤"
 
 
 @given(st.floats(-89.9999, 89.9999), st.floats(-179.9999, 179.9999))

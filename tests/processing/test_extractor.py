@@ -22,13 +22,17 @@ def test_result_shape(extractor: Extractor) -> None:
     (place,) = result["places"]
     assert list(place) == ["name", "matched", "geonameid", "country", "lat", "lon", "span"]
     assert place["geonameid"] == 99072 and place["country"] == "IQ"
-    assert text[place["span"][0]:place["span"][1]] == place["matched"] == "الموصل"
+    assert text[place["span"][0] : place["span"][1]] == place["matched"] == "الموصل"
     (coord,) = result["coordinates"]
     assert list(coord) == ["lat", "lon", "format", "span"]
     (date,) = result["dates"]
     start = text.index("12/09/2015")
-    assert date == {"date": "2015-09-12", "precision": "day", "calendar": "gregorian",
-                    "span": [start, start + 10]}
+    assert date == {
+        "date": "2015-09-12",
+        "precision": "day",
+        "calendar": "gregorian",
+        "span": [start, start + 10],
+    }
     assert result["categories"] == ["gathering"]
 
 
@@ -38,7 +42,12 @@ def test_module_level_extract_uses_the_cache_dir(extractor: Extractor, cache_dir
 
 def test_empty_text(extractor: Extractor) -> None:
     assert extractor.extract("").to_dict() == {
-        "language": None, "places": [], "coordinates": [], "dates": [], "categories": []}
+        "language": None,
+        "places": [],
+        "coordinates": [],
+        "dates": [],
+        "categories": [],
+    }
     assert extractor.extract(" \n\t ").to_dict()["language"] is None
 
 
@@ -54,8 +63,10 @@ def test_binary_garbage_returns(extractor: Extractor) -> None:
 
 
 def test_one_megabyte_returns(extractor: Extractor) -> None:
-    paragraph = ("Coalition aircraft struck a weapons depot in Raqqa at 35.9528, 39.0124 "
-                 "on 12/09/2015. وقع انفجار في الفلوجة. Взрыв в Дамаске. ")
+    paragraph = (
+        "Coalition aircraft struck a weapons depot in Raqqa at 35.9528, 39.0124 "
+        "on 12/09/2015. وقع انفجار في الفلوجة. Взрыв в Дамаске. "
+    )
     text = paragraph * (1_000_000 // len(paragraph))
     result = extractor.extract(text).to_dict()
     assert len(result["places"]) >= 1000

@@ -115,13 +115,17 @@ def _seed(name: str) -> str:
     [
         ("000_b14f0bcc98015419.txt", {BAGHDAD, SYRIA, IRAQ, RUSSIA, IRAN, 524901, 172408}, set()),
         ("001_7427f9bf13484d81.txt", {BAGHDAD, IRAQ, RUSSIA, SYRIA, IRAN}, set()),
-        ("002_fbb234546d35c770.txt",
-         {BAGHDAD, IRAQ, RUSSIA, SYRIA, IRAN, 248816, 298795, 357994, 2921044, 3017382, 524901},
-         set()),
-        ("003_757f348543591266.txt", {BAGHDAD, IRAQ, RUSSIA, SYRIA, IRAN, MOSUL, 524901, 6252001},
-         set()),
-        ("004_6d4411517efba531.txt",
-         {BAGHDAD, IRAQ, RUSSIA, SYRIA, IRAN, 1149361, 1814991, 6252001, 524901}, set()),
+        (
+            "002_fbb234546d35c770.txt",
+            {BAGHDAD, IRAQ, RUSSIA, SYRIA, IRAN, 248816, 298795, 357994, 2921044, 3017382, 524901},
+            set(),
+        ),
+        ("003_757f348543591266.txt", {BAGHDAD, IRAQ, RUSSIA, SYRIA, IRAN, MOSUL, 524901, 6252001}, set()),
+        (
+            "004_6d4411517efba531.txt",
+            {BAGHDAD, IRAQ, RUSSIA, SYRIA, IRAN, 1149361, 1814991, 6252001, 524901},
+            set(),
+        ),
     ],
 )
 def test_seed_articles(extractor: Extractor, name: str, must: set[int], must_not: set[int]) -> None:

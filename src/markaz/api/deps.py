@@ -38,7 +38,9 @@ async def current_principal(request: Request, centre: CentreDep) -> Principal:
     if principal is None:
         raise Unauthenticated("the API token is unknown, expired or revoked")
     if principal.member_status != MemberStatus.ACTIVE:
-        raise Forbidden(f"member {principal.member} is {principal.member_status.value}; its access is stopped")
+        raise Forbidden(
+            f"member {principal.member} is {principal.member_status.value}; its access is stopped"
+        )
     return principal
 
 
@@ -50,9 +52,7 @@ async def json_body(request: Request) -> Any:
     content_type = request.headers.get("content-type", "")
     media = content_type.split(";", 1)[0].strip().lower()
     if media != "application/json" and not media.endswith("+json"):
-        raise UnsupportedMediaType(
-            f"send the body as application/json (got {media or 'no Content-Type'})"
-        )
+        raise UnsupportedMediaType(f"send the body as application/json (got {media or 'no Content-Type'})")
     raw = await request.body()
     if not raw:
         raise MalformedBody("the request body is empty; send a JSON document")

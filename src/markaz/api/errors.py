@@ -35,8 +35,12 @@ def install(app: FastAPI) -> None:
         message = {404: "there is nothing at this address", 405: "this method is not allowed here"}.get(
             exc.status_code, str(exc.detail)
         )
-        return error_response(exc.status_code, codes.get(exc.status_code, "error"), message,
-                              headers=getattr(exc, "headers", None))
+        return error_response(
+            exc.status_code,
+            codes.get(exc.status_code, "error"),
+            message,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> Response:

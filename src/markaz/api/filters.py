@@ -40,7 +40,9 @@ def _aware(value: datetime | None) -> datetime | None:
 def report_filter(
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")] = None,
     category: Annotated[Category | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="received at or after (ISO 8601; UTC if no zone)")] = None,
+    since: Annotated[
+        datetime | None, Query(description="received at or after (ISO 8601; UTC if no zone)")
+    ] = None,
     until: Annotated[datetime | None, Query(description="received before (ISO 8601; UTC if no zone)")] = None,
     q: Annotated[str | None, Query(max_length=500, description="full-text search of title and body")] = None,
     originator: Annotated[str | None, Query(pattern=r"^[A-Z0-9]{2,8}$")] = None,

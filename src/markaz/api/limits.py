@@ -23,7 +23,9 @@ class BodyLimit:
                 except ValueError:
                     declared = -1
                 if declared < 0:
-                    await error_response(400, "malformed", "Content-Length is not a number")(scope, receive, send)
+                    await error_response(400, "malformed", "Content-Length is not a number")(
+                        scope, receive, send
+                    )
                     return
                 if declared > self.max_bytes:
                     await self._too_large(scope, receive, send)
@@ -47,8 +49,10 @@ class BodyLimit:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
-            413, "too_large", f"the request body is larger than the limit of {self.max_bytes} bytes; "
-            "split it into smaller requests"
+            413,
+            "too_large",
+            f"the request body is larger than the limit of {self.max_bytes} bytes; "
+            "split it into smaller requests",
         )
         await response(scope, receive, send)
 

@@ -31,7 +31,12 @@ class Me(BaseModel):
 
 
 def _public(row: dict[str, Any]) -> dict[str, Any]:
-    return {"code": row["code"], "names": row["names"], "status": row["status"], "joined_at": iso(row["joined_at"])}
+    return {
+        "code": row["code"],
+        "names": row["names"],
+        "status": row["status"],
+        "joined_at": iso(row["joined_at"]),
+    }
 
 
 @router.get("/members", response_model=list[MemberPublic], summary="Members of the centre")

@@ -13,6 +13,7 @@ from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody
 from markaz.api.filters import FilterDep
 from markaz.api.responses import JSONBody
 from markaz.collection import intake
+from markaz.dissemination import pull
 from markaz.domain.models import (
     BatchResult,
     ReportCorrection,
@@ -21,7 +22,6 @@ from markaz.domain.models import (
     ReportPublic,
     RetractRequest,
 )
-from markaz.dissemination import pull
 from markaz.errors import InvalidInput, MalformedBody
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -73,7 +73,9 @@ def _limit(centre_max: int, limit: int | None, default: int) -> int:
     openapi_extra=_body_doc("ReportCreate"),
     summary="Submit one report",
 )
-async def submit_report(request: Request, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def submit_report(
+    request: Request, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+) -> Response:
     if not isinstance(body, dict):
         raise MalformedBody("send one report as a JSON object (use /api/v1/reports:batch for a list)")
     report = _parse(ReportCreate, body)
@@ -119,11 +121,18 @@ async def submit_batch(centre: CentreDep, principal: CurrentPrincipal, body: Jso
             item["error"] = r.error.to_dict()["error"]
         out.append(item)
     return JSONBody(
-        {"created": counts["created"], "existing": counts["existing"], "failed": counts["error"], "results": out}
+        {
+            "created": counts["created"],
+            "existing": counts["existing"],
+            "failed": counts["error"],
+            "results": out,
+        }
     )
 
 
-@router.get("/reports", response_model=ReportPage, summary="A page of reports visible to the caller, newest first")
+@router.get(
+    "/reports", response_model=ReportPage, summary="A page of reports visible to the caller, newest first"
+)
 async def list_reports(
     centre: CentreDep,
     principal: CurrentPrincipal,
@@ -151,7 +160,9 @@ async def get_report(report_id: str, centre: CentreDep, principal: CurrentPrinci
     openapi_extra=_body_doc("RetractRequest"),
     summary="Retract a report (originator only); every recipient is told",
 )
-async def retract_report(report_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def retract_report(
+    report_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+) -> Response:
     request = _parse(RetractRequest, body)
 
     def work() -> dict[str, Any]:
@@ -168,7 +179,9 @@ async def retract_report(report_id: str, centre: CentreDep, principal: CurrentPr
     openapi_extra=_body_doc("ReportCorrection"),
     summary="Issue a corrected version (originator only); it supersedes the original",
 )
-async def correct_report(report_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def correct_report(
+    report_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+) -> Response:
     correction = _parse(ReportCorrection, body)
 
     def work() -> dict[str, Any]:
@@ -193,5 +206,7 @@ async def observations_geojson(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     n = _limit(centre.settings.max_page_size * 10, limit, centre.settings.max_page_size)
-    page = await run_in_threadpool(pull.observations_geojson, centre, principal.member, f, limit=n, cursor=cursor)
+    page = await run_in_threadpool(
+        pull.observations_geojson, centre, principal.member, f, limit=n, cursor=cursor
+    )
     return JSONBody(page, media_type="application/geo+json")

@@ -15,8 +15,9 @@ class JSONBody(Response):
         return orjson.dumps(content)
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONBody:
+def error_response(
+    status: int, code: str, message: str, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONBody:
     error: dict[str, Any] = {"code": code, "message": message}
     if field is not None:
         error["field"] = field

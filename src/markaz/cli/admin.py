@@ -15,7 +15,9 @@ def register(app: typer.Typer) -> None:
         """Create the database (if missing) and bring its schema to the newest version."""
         centre = centre_for(database_url)
         before, after = upgrade(centre.db)
-        typer.echo(f"database ready at schema {after}" + (f" (was {before})" if before and before != after else ""))
+        typer.echo(
+            f"database ready at schema {after}" + (f" (was {before})" if before and before != after else "")
+        )
 
     @app.command()
     @readable_errors
@@ -23,7 +25,9 @@ def register(app: typer.Typer) -> None:
         """Apply any pending schema migrations."""
         centre = centre_for(database_url)
         before, after = upgrade(centre.db)
-        typer.echo("schema already current" if before == after else f"migrated {before or 'empty'} -> {after}")
+        typer.echo(
+            "schema already current" if before == after else f"migrated {before or 'empty'} -> {after}"
+        )
 
     @app.command()
     @readable_errors

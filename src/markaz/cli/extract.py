@@ -51,7 +51,7 @@ def _one_line(extractor: Extractor, number: int, line: bytes) -> tuple[dict[str,
     ident = record.get("id")
     text = record.get("text")
     if not isinstance(text, str):
-        return {"id": ident, "error": f"line {number}: \"text\" must be a string"}, False
+        return {"id": ident, "error": f'line {number}: "text" must be a string'}, False
     return {"id": ident, **extractor.extract(text).to_dict()}, True
 
 
@@ -80,20 +80,24 @@ def register(app: typer.Typer) -> None:
         ] = None,
         jsonl: Annotated[
             bool,
-            typer.Option("--jsonl", help='Read lines of {"id": ..., "text": ...}; '
-                                         "print one result line per input line."),
+            typer.Option(
+                "--jsonl",
+                help='Read lines of {"id": ..., "text": ...}; print one result line per input line.',
+            ),
         ] = False,
         cache_dir: Annotated[
             Path | None,
-            typer.Option("--cache-dir", help="Where the compiled gazetteer is cached "
-                                             "(default: $MARKAZ_CACHE_DIR or ~/.cache/markaz)."),
+            typer.Option(
+                "--cache-dir",
+                help="Where the compiled gazetteer is cached "
+                "(default: $MARKAZ_CACHE_DIR or ~/.cache/markaz).",
+            ),
         ] = None,
     ) -> None:
         """Extract places, coordinates, dates and kinds of activity from text, as JSON."""
         try:
             data = _read_bytes(file)
-            code = run_extract(data, jsonl=jsonl, extractor=get_extractor(cache_dir),
-                               out=sys.stdout.buffer)
+            code = run_extract(data, jsonl=jsonl, extractor=get_extractor(cache_dir), out=sys.stdout.buffer)
         except (_InputError, OSError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None

@@ -36,7 +36,9 @@ def parse_duration(text: str) -> timedelta:
 
 def check_code(code: str) -> str:
     if not re.match(MEMBER_CODE_PATTERN, code):
-        raise InvalidInput(f"{code!r} is not a member code: use 2-8 upper-case letters or digits", field="code")
+        raise InvalidInput(
+            f"{code!r} is not a member code: use 2-8 upper-case letters or digits", field="code"
+        )
     return code
 
 
@@ -80,7 +82,13 @@ def member_add(
     """Add an active member organisation."""
     centre = centre_for(database_url)
     with centre.db.write() as conn:
-        row = add_member(conn, centre.db.dialect, code=check_code(code), names=_names(name, name_ar, name_fa, name_ru), actor=OPERATOR)
+        row = add_member(
+            conn,
+            centre.db.dialect,
+            code=check_code(code),
+            names=_names(name, name_ar, name_fa, name_ru),
+            actor=OPERATOR,
+        )
     typer.echo(f"member {row['code']} added")
 
 
@@ -103,20 +111,34 @@ def user_add(
     member: str = typer.Option(..., "--member", help="member code"),
     role: Role = typer.Option(Role.ANALYST, "--role"),
     password: str = typer.Option(
-        ..., "--password", prompt=True, hide_input=True, confirmation_prompt=True, envvar="MARKAZ_NEW_PASSWORD",
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="MARKAZ_NEW_PASSWORD",
         help="asked for when not given",
     ),
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a person who signs in to the web interface."""
     if not _USERNAME.match(username):
-        raise InvalidInput("a user name is 2-64 lower-case letters, digits, '.', '_' or '-'", field="username")
+        raise InvalidInput(
+            "a user name is 2-64 lower-case letters, digits, '.', '_' or '-'", field="username"
+        )
     if len(password) < 10:
         raise InvalidInput("a password needs at least 10 characters", field="password")
     centre = centre_for(database_url)
     with centre.db.write() as conn:
-        add_principal(conn, centre.db.dialect, username=username, member=check_code(member), role=role,
-                      password=password, actor=OPERATOR)
+        add_principal(
+            conn,
+            centre.db.dialect,
+            username=username,
+            member=check_code(member),
+            role=role,
+            password=password,
+            actor=OPERATOR,
+        )
     typer.echo(f"user {username} ({role.value}) added to {member}")
 
 
@@ -135,7 +157,9 @@ def token_create(
     centre = centre_for(database_url)
     with centre.db.write() as conn:
         principal = acting_principal(conn, centre.db.dialect, member, user, role)
-        token, _row = create_token(conn, centre.db.dialect, principal_id=principal["id"], expires_in=lifetime, actor=OPERATOR)
+        token, _row = create_token(
+            conn, centre.db.dialect, principal_id=principal["id"], expires_in=lifetime, actor=OPERATOR
+        )
     typer.echo(token)
 
 

@@ -14,8 +14,8 @@ from markaz.api.filters import parse_bbox
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
 from markaz.cli.members import acting_principal, check_code
 from markaz.collection import intake
-from markaz.domain.enums import Category, MemberStatus, Precedence, ReportStatus, Role
 from markaz.dissemination import pull
+from markaz.domain.enums import Category, MemberStatus, Precedence, ReportStatus, Role
 from markaz.errors import InvalidInput, MalformedBody
 from markaz.storage.members import get_member
 from markaz.storage.principals import Principal
@@ -29,7 +29,9 @@ def _read_json(source: str) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise MalformedBody(f"{'stdin' if source == '-' else source} is not valid UTF-8 JSON: {exc}") from None
+        raise MalformedBody(
+            f"{'stdin' if source == '-' else source} is not valid UTF-8 JSON: {exc}"
+        ) from None
 
 
 def _principal(centre: Any, member: str, user: str | None) -> Principal:
@@ -45,7 +47,9 @@ def _principal(centre: Any, member: str, user: str | None) -> Principal:
 def submit(
     file: str = typer.Argument(..., help="a JSON file with one report or a list of reports; - for stdin"),
     member: str = typer.Option(..., "--member", help="the originating member"),
-    user: str = typer.Option(None, "--user", help="submit as this user of the member (default: its system principal)"),
+    user: str = typer.Option(
+        None, "--user", help="submit as this user of the member (default: its system principal)"
+    ),
     database_url: DatabaseUrl = None,
 ) -> None:
     """Submit reports; prints one line per report: index, status, id or error."""
@@ -89,9 +93,14 @@ def list_(
 
     check_code(member)
     f = ReportFilter(
-        bbox=parse_bbox(bbox) if bbox else None, category=category.value if category else None,
-        since=_aware(since), until=_aware(until), q=q, originator=originator,
-        precedence=precedence.value if precedence else None, status=status.value if status else None,
+        bbox=parse_bbox(bbox) if bbox else None,
+        category=category.value if category else None,
+        since=_aware(since),
+        until=_aware(until),
+        q=q,
+        originator=originator,
+        precedence=precedence.value if precedence else None,
+        status=status.value if status else None,
     )
     centre = centre_for(database_url)
     page = pull.list_reports(centre, member, f, limit=limit, cursor=None)
@@ -99,8 +108,10 @@ def list_(
         if as_json:
             typer.echo(orjson.dumps(r).decode())
         else:
-            typer.echo(f"{r['id']}  {r['created_at'][:19]}  {r['originator']:<4} {r['precedence']:<9} "
-                       f"{r['source_reliability']}{r['information_credibility']}  {r['status']:<10} {r['title']}")
+            typer.echo(
+                f"{r['id']}  {r['created_at'][:19]}  {r['originator']:<4} {r['precedence']:<9} "
+                f"{r['source_reliability']}{r['information_credibility']}  {r['status']:<10} {r['title']}"
+            )
 
 
 @report_app.command("get")
@@ -112,7 +123,11 @@ def get(
 ) -> None:
     """Print one report as JSON, if it is released to the member."""
     check_code(member)
-    typer.echo(orjson.dumps(pull.get_report(centre_for(database_url), member, report_id), option=orjson.OPT_INDENT_2).decode())
+    typer.echo(
+        orjson.dumps(
+            pull.get_report(centre_for(database_url), member, report_id), option=orjson.OPT_INDENT_2
+        ).decode()
+    )
 
 
 def register(app: typer.Typer) -> None:

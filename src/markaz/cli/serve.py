@@ -20,14 +20,20 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from markaz.app import create_app
-        from markaz.storage.migrate import current_revision, head_revision
         from markaz.centre import Centre
         from markaz.errors import MarkazError
+        from markaz.storage.migrate import current_revision, head_revision
 
         settings = settings_for(database_url)
         centre = Centre(settings)
         if current_revision(centre.db) != head_revision():
             raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
         typer.echo(f"markaz serving on http://{host}:{port} (API docs at /api/docs)")
-        uvicorn.run(create_app(settings, centre), host=host, port=port, log_level=log_level,
-                    timeout_keep_alive=30, h11_max_incomplete_event_size=64 * 1024)
+        uvicorn.run(
+            create_app(settings, centre),
+            host=host,
+            port=port,
+            log_level=log_level,
+            timeout_keep_alive=30,
+            h11_max_incomplete_event_size=64 * 1024,
+        )

@@ -121,7 +121,9 @@ class ItemResult:
 def validation_error(exc: ValidationError, prefix: str = "") -> InvalidInput:
     """The first problem pydantic found, as one sentence naming the field."""
     first = exc.errors(include_url=False)[0]
-    loc = ".".join(str(p) for p in first["loc"] if not (isinstance(p, str) and p in ("Point", "LineString", "Polygon")))
+    loc = ".".join(
+        str(p) for p in first["loc"] if not (isinstance(p, str) and p in ("Point", "LineString", "Polygon"))
+    )
     field = prefix + loc if loc else (prefix.rstrip(".") or None)
     message = first["msg"]
     if message.startswith("Value error, "):
@@ -158,7 +160,9 @@ def submit(centre: Centre, principal: Principal, items: Sequence[Any]) -> list[I
     return results
 
 
-def _write(centre: Centre, principal: Principal, valid: Sequence[tuple[int, ReportCreate]]) -> list[ItemResult]:
+def _write(
+    centre: Centre, principal: Principal, valid: Sequence[tuple[int, ReportCreate]]
+) -> list[ItemResult]:
     results: list[ItemResult] = []
     if not valid:
         return results
@@ -204,10 +208,15 @@ def retract(centre: Centre, principal: Principal, report_id: str, reason: str) -
     with db.write() as conn:
         _own_report(centre, conn, principal, report_id)
         store.set_status(
-            conn, report_id, status=ReportStatus.RETRACTED.value,
-            retracted_at=datetime.now(UTC), retraction_reason=reason,
+            conn,
+            report_id,
+            status=ReportStatus.RETRACTED.value,
+            retracted_at=datetime.now(UTC),
+            retraction_reason=reason,
         )
-        store.audit_report_state(conn, db.dialect, report_id, action="report.retract", actor=principal.username)
+        store.audit_report_state(
+            conn, db.dialect, report_id, action="report.retract", actor=principal.username
+        )
     return report_id
 
 
@@ -219,13 +228,26 @@ def correct(centre: Centre, principal: Principal, report_id: str, correction: Re
         _own_report(centre, conn, principal, report_id)
         known, active = member_codes(conn)
         prepared = prepare(
-            correction, principal, known=known, active=active, now=datetime.now(UTC),
-            supersedes=report_id, extra_recipients=store.recipients_of(conn, report_id),
+            correction,
+            principal,
+            known=known,
+            active=active,
+            now=datetime.now(UTC),
+            supersedes=report_id,
+            extra_recipients=store.recipients_of(conn, report_id),
         )
         prepared.row["client_ref"] = correction.client_ref
-        outcome = store.insert_reports(conn, db.dialect, [prepared], actor=principal.username, action="report.correct")
+        outcome = store.insert_reports(
+            conn, db.dialect, [prepared], actor=principal.username, action="report.correct"
+        )
         if outcome.existing:
-            raise Conflict("client_ref of the correction was already used for another report", field="client_ref")
-        store.set_status(conn, report_id, status=ReportStatus.SUPERSEDED.value, superseded_by=prepared.row["id"])
-        store.audit_report_state(conn, db.dialect, report_id, action="report.supersede", actor=principal.username)
+            raise Conflict(
+                "client_ref of the correction was already used for another report", field="client_ref"
+            )
+        store.set_status(
+            conn, report_id, status=ReportStatus.SUPERSEDED.value, superseded_by=prepared.row["id"]
+        )
+        store.audit_report_state(
+            conn, db.dialect, report_id, action="report.supersede", actor=principal.username
+        )
     return str(prepared.row["id"])

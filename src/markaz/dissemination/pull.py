@@ -51,7 +51,12 @@ def list_reports(
     before = codec.decode(cursor).get("before") if cursor else None
     with centre.db.read() as conn:
         rows = store.list_report_rows(
-            conn, centre.db.dialect, viewer, f, limit=limit + 1, before_id=before if isinstance(before, str) else None
+            conn,
+            centre.db.dialect,
+            viewer,
+            f,
+            limit=limit + 1,
+            before_id=before if isinstance(before, str) else None,
         )
         more = len(rows) > limit
         rows = rows[:limit]
@@ -72,7 +77,12 @@ def observations_geojson(
     after = codec.decode(cursor).get("after") if cursor else None
     with centre.db.read() as conn:
         rows = store.list_observation_rows(
-            conn, centre.db.dialect, viewer, f, limit=limit + 1, after_id=after if isinstance(after, int) else None
+            conn,
+            centre.db.dialect,
+            viewer,
+            f,
+            limit=limit + 1,
+            after_id=after if isinstance(after, int) else None,
         )
     more = len(rows) > limit
     rows = rows[:limit]

@@ -29,7 +29,9 @@ MAX_VERTICES = 10_000
 
 Title = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(lambda v: check_label(v, "title"))]
 Body = Annotated[str, Field(max_length=100_000), AfterValidator(lambda v: check_free_text(v, "body"))]
-Subject = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(lambda v: check_label(v, "subject"))]
+Subject = Annotated[
+    str, Field(min_length=1, max_length=200), AfterValidator(lambda v: check_label(v, "subject"))
+]
 Note = Annotated[str, Field(max_length=2000), AfterValidator(lambda v: check_free_text(v, "note"))]
 
 
@@ -111,9 +113,7 @@ class ObservationIn(_Strict):
 def _check_releasable(v: list[str]) -> list[str]:
     for code in v:
         if code != "ALL" and not _MEMBER_CODE.match(code):
-            raise ValueError(
-                f'{code!r} is not a member code (2-8 upper-case letters or digits) or "ALL"'
-            )
+            raise ValueError(f'{code!r} is not a member code (2-8 upper-case letters or digits) or "ALL"')
     if len(set(v)) != len(v):
         raise ValueError("releasable_to lists a member twice")
     return v
@@ -136,9 +136,9 @@ class ReportCreate(_Strict):
     source_reliability: SourceReliability = SourceReliability.F
     information_credibility: InformationCredibility = InformationCredibility.CANNOT_BE_JUDGED
     tlp: Tlp = Tlp.AMBER
-    releasable_to: Annotated[list[str], Field(min_length=1, max_length=64), AfterValidator(_check_releasable)] = Field(
-        default_factory=lambda: ["ALL"]
-    )
+    releasable_to: Annotated[
+        list[str], Field(min_length=1, max_length=64), AfterValidator(_check_releasable)
+    ] = Field(default_factory=lambda: ["ALL"])
     client_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     observations: list[ObservationIn] = Field(default_factory=list, max_length=MAX_OBSERVATIONS)
 
@@ -148,7 +148,9 @@ class ReportCorrection(ReportCreate):
 
 
 class RetractRequest(_Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(lambda v: check_free_text(v, "reason"))]
+    reason: Annotated[
+        str, Field(min_length=1, max_length=2000), AfterValidator(lambda v: check_free_text(v, "reason"))
+    ]
 
 
 class ObservationPublic(BaseModel):

@@ -31,7 +31,5 @@ def check_free_text(value: str, what: str) -> str:
     if _CONTROL.search(value):
         raise ValueError(f"{what} may not contain control characters other than tab and newline")
     if _BIDI_OVERRIDE.search(value):
-        raise ValueError(
-            f"{what} may not contain bidirectional override characters (U+202D, U+202E)"
-        )
+        raise ValueError(f"{what} may not contain bidirectional override characters (U+202D, U+202E)")
     return value

@@ -11,8 +11,17 @@ import ahocorasick
 from markaz.processing.normalise import Normalised, normalise_text
 from markaz.processing.spans import SpanSet
 
-CATEGORIES = ("position", "gathering", "command_post", "weapons_depot", "chemical_lab",
-              "movement", "smuggling_route", "incident", "other")
+CATEGORIES = (
+    "position",
+    "gathering",
+    "command_post",
+    "weapons_depot",
+    "chemical_lab",
+    "movement",
+    "smuggling_route",
+    "incident",
+    "other",
+)
 
 # Keyword stems per category, one phrase per line or "|"-separated. A stem matches at the
 # start of a word and may run on ("склад" covers склады, складов; "تحرك" covers تحركات);
@@ -108,8 +117,9 @@ _ARTICLE = "ال"
 _ARABIC = re.compile("[\u0600-\u06ff]")
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _RU_NOUN_ENDINGS = ("", "а", "у", "е", "ом", "ы", "ов", "ам", "ах", "ами", "и")
-_AR_PREFIXES = frozenset(c + p + a for c in ("", "و", "ف") for p in ("", "ب", "ل", "ك")
-                         for a in ("", "ال")) | {"لل", "ولل"}
+_AR_PREFIXES = frozenset(
+    c + p + a for c in ("", "و", "ف") for p in ("", "ب", "ل", "ك") for a in ("", "ال")
+) | {"لل", "ولل"}
 
 
 def _variants(phrase: str) -> set[str]:
@@ -124,7 +134,7 @@ def _variants(phrase: str) -> set[str]:
         w = words[i]
         bare = w[2:] if w.startswith(_ARTICLE) and len(w) > 4 else w
         for alt in (bare, _ARTICLE + bare):
-            out.add(" ".join([*words[:i], alt, *words[i + 1:]]))
+            out.add(" ".join([*words[:i], alt, *words[i + 1 :]]))
     return out
 
 

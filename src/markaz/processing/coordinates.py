@@ -47,14 +47,10 @@ _MGRS = re.compile(
     r"\s?(?P<digits>\d{2,5}\s\d{2,5}|\d{4,10})(?!\w|\.\d)"
 )
 # A pair with two decimals and no hemisphere needs one of these nearby to count.
-_CUE = re.compile(
-    r"coord|grid|location|position|lat\b|احداثي|موقع|مختصات|موقعيت|координат|широт"
-)
+_CUE = re.compile(r"coord|grid|location|position|lat\b|احداثي|موقع|مختصات|موقعيت|координат|широт")
 _MGRS_BANDS = "cdefghjklmnpqrstuvwx"
 _MGRS_COLUMNS = {1: "abcdefgh", 2: "jklmnpqr", 0: "stuvwxyz"}
-_MONTH_ABBR = frozenset(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-)
+_MONTH_ABBR = frozenset(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +61,7 @@ class Coordinate:
     span: tuple[int, int]
 
     def to_dict(self) -> dict[str, object]:
-        return {"lat": self.lat, "lon": self.lon, "format": self.format,
-                "span": [self.span[0], self.span[1]]}
+        return {"lat": self.lat, "lon": self.lon, "format": self.format, "span": [self.span[0], self.span[1]]}
 
 
 def _hem(token: str | None) -> str | None:
@@ -164,8 +159,10 @@ def find_coordinates(norm: Normalised) -> list[Coordinate]:
         hb = _hem(m.group("bhp") or m.group("bhs"))
         marked = bool(ha or hb or m.group("adeg") or m.group("bdeg"))
         decimals = min(len(m.group("af")), len(m.group("bf")))
-        if not marked and decimals < 3 and not (
-            decimals >= 2 and _CUE.search(text, max(0, m.start() - 80), m.start())
+        if (
+            not marked
+            and decimals < 3
+            and not (decimals >= 2 and _CUE.search(text, max(0, m.start() - 80), m.start()))
         ):
             continue  # "2.5 and 3.75": numbers, not a position
         oriented = _orient(float(m.group("av")), ha, float(m.group("bv")), hb)

@@ -12,27 +12,46 @@ from markaz.processing.spans import SpanSet
 GREGORIAN, HIJRI, SOLAR = "gregorian", "hijri", "solar_hijri"
 
 _MONTHS_SOURCE: tuple[tuple[str, str], ...] = (
-    (GREGORIAN, "january jan | february feb | march mar | april apr | may | june jun | "
-                "july jul | august aug | september sept sep | october oct | november nov | "
-                "december dec"),
-    (GREGORIAN, "janvier | février fevrier | mars | avril | mai | juin | juillet | août | "
-                "septembre | octobre | novembre | décembre"),
-    (GREGORIAN, "ocak | şubat | mart | nisan | mayıs | haziran | temmuz | ağustos | eylül | "
-                "ekim | kasım | aralık"),
+    (
+        GREGORIAN,
+        "january jan | february feb | march mar | april apr | may | june jun | "
+        "july jul | august aug | september sept sep | october oct | november nov | "
+        "december dec",
+    ),
+    (
+        GREGORIAN,
+        "janvier | février fevrier | mars | avril | mai | juin | juillet | août | "
+        "septembre | octobre | novembre | décembre",
+    ),
+    (
+        GREGORIAN,
+        "ocak | şubat | mart | nisan | mayıs | haziran | temmuz | ağustos | eylül | ekim | kasım | aralık",
+    ),
     # Arabic, both series: Egyptian/Gulf transliterations and the Levantine/Iraqi names.
-    (GREGORIAN, "يناير كانون_الثاني | فبراير شباط | مارس آذار | أبريل ابريل إبريل نيسان | "
-                "مايو أيار | يونيو يونيه حزيران | يوليو يوليه تموز | أغسطس اغسطس آب | "
-                "سبتمبر أيلول | أكتوبر اكتوبر تشرين_الأول | نوفمبر تشرين_الثاني | "
-                "ديسمبر كانون_الأول"),
+    (
+        GREGORIAN,
+        "يناير كانون_الثاني | فبراير شباط | مارس آذار | أبريل ابريل إبريل نيسان | "
+        "مايو أيار | يونيو يونيه حزيران | يوليو يوليه تموز | أغسطس اغسطس آب | "
+        "سبتمبر أيلول | أكتوبر اكتوبر تشرين_الأول | نوفمبر تشرين_الثاني | "
+        "ديسمبر كانون_الأول",
+    ),
     # Persian names of Gregorian months.
-    (GREGORIAN, "ژانویه ژانویهٔ | فوریه | مارس | آوریل | مه می | ژوئن | ژوئیه ژوییه جولای | "
-                "اوت آگوست | سپتامبر | اکتبر | نوامبر | دسامبر"),
-    (SOLAR, "فروردین | اردیبهشت | خرداد | تیر | مرداد امرداد | شهریور | مهر | آبان | آذر | "
-            "دی | بهمن | اسفند"),
-    (HIJRI, "محرم | صفر | ربيع_الأول ربيع_الاول ربيع_أول | ربيع_الثاني ربيع_الآخر ربيع_ثاني | "
-            "جمادى_الأولى جمادى_الاولى جمادى_الأول جمادي_الاول | جمادى_الآخرة جمادى_الثانية "
-            "جمادى_الاخرة جمادي_الثاني | رجب | شعبان | رمضان | شوال | ذو_القعدة ذي_القعدة | "
-            "ذو_الحجة ذي_الحجة"),
+    (
+        GREGORIAN,
+        "ژانویه ژانویهٔ | فوریه | مارس | آوریل | مه می | ژوئن | ژوئیه ژوییه جولای | "
+        "اوت آگوست | سپتامبر | اکتبر | نوامبر | دسامبر",
+    ),
+    (
+        SOLAR,
+        "فروردین | اردیبهشت | خرداد | تیر | مرداد امرداد | شهریور | مهر | آبان | آذر | دی | بهمن | اسفند",
+    ),
+    (
+        HIJRI,
+        "محرم | صفر | ربيع_الأول ربيع_الاول ربيع_أول | ربيع_الثاني ربيع_الآخر ربيع_ثاني | "
+        "جمادى_الأولى جمادى_الاولى جمادى_الأول جمادي_الاول | جمادى_الآخرة جمادى_الثانية "
+        "جمادى_الاخرة جمادي_الثاني | رجب | شعبان | رمضان | شوال | ذو_القعدة ذي_القعدة | "
+        "ذو_الحجة ذي_الحجة",
+    ),
 )
 
 
@@ -52,11 +71,22 @@ _RU_MONTH = (
     r"июн[ьяею]м?|июл[ьяею]м?|август[аеу]?|августом|сентябр[ьяею]м?|октябр[ьяею]м?|"
     r"ноябр[ьяею]м?|декабр[ьяею]м?"
 )
-_RU_STEMS = ("январ", "феврал", "март", "апрел", "ма", "июн", "июл", "август", "сентябр",
-             "октябр", "ноябр", "декабр")
+_RU_STEMS = (
+    "январ",
+    "феврал",
+    "март",
+    "апрел",
+    "ма",
+    "июн",
+    "июл",
+    "август",
+    "сентябр",
+    "октябр",
+    "ноябр",
+    "декабр",
+)
 _MONTH_ALT = (
-    "(?:" + "|".join(re.escape(k) for k in sorted(_MONTHS, key=len, reverse=True))
-    + "|" + _RU_MONTH + ")"
+    "(?:" + "|".join(re.escape(k) for k in sorted(_MONTHS, key=len, reverse=True)) + "|" + _RU_MONTH + ")"
 )
 _B = r"(?<![\w])"  # word start (Arabic clitics are not glued to month names)
 _E = r"(?![\w])"
@@ -75,12 +105,18 @@ _MONTH_DAY_YEAR = re.compile(
     rf"{_B}(?P<month>{_MONTH_ALT})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+"
     rf"(?P<year>\d{{4}}){_E}"
 )
-_ISO = re.compile(r"(?<![\d.\-/])(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?![\d\-])"
-                  rf"{_MARKER}")
-_YMD = re.compile(r"(?<![\d./])(?P<year>\d{4})([/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})"
-                  rf"(?![\d/]|\.\d){_MARKER}")
-_DMY = re.compile(r"(?<![\d./\-])(?P<day>\d{1,2})([/.\-])(?P<month>\d{1,2})\2(?P<year>\d{4})"
-                  rf"(?![\d/\-]|\.\d){_MARKER}")
+_ISO = re.compile(
+    r"(?<![\d.\-/])(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})(?![\d\-])"
+    rf"{_MARKER}"
+)
+_YMD = re.compile(
+    r"(?<![\d./])(?P<year>\d{4})([/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})"
+    rf"(?![\d/]|\.\d){_MARKER}"
+)
+_DMY = re.compile(
+    r"(?<![\d./\-])(?P<day>\d{1,2})([/.\-])(?P<month>\d{1,2})\2(?P<year>\d{4})"
+    rf"(?![\d/\-]|\.\d){_MARKER}"
+)
 _YEAR_CUE = re.compile(
     rf"{_B}(?:(?:in|since|during|until|by|year|عام|العام|سنه|خلال|منذ|سال|в|с|до|en|depuis)"
     rf"\s+(?P<year>\d{{4}})(?!\d){_MARKER}|(?P<year2>\d{{4}})\s*(?P<ru>году|года|год|г\.)"
@@ -96,8 +132,12 @@ class DateMention:
     span: tuple[int, int]
 
     def to_dict(self) -> dict[str, object]:
-        return {"date": self.date, "precision": self.precision, "calendar": self.calendar,
-                "span": [self.span[0], self.span[1]]}
+        return {
+            "date": self.date,
+            "precision": self.precision,
+            "calendar": self.calendar,
+            "span": [self.span[0], self.span[1]],
+        }
 
 
 def to_gregorian(calendar: str, year: int, month: int, day: int) -> dt.date | None:
@@ -145,8 +185,7 @@ def find_dates(norm: Normalised) -> list[DateMention]:
     found: list[DateMention] = []
     taken = SpanSet(len(text))
 
-    def add(calendar: str, year: int, month: int | None, day: int | None, start: int,
-            end: int) -> None:
+    def add(calendar: str, year: int, month: int | None, day: int | None, start: int, end: int) -> None:
         if taken.overlaps(start, end):
             return
         g = to_gregorian(calendar, year, month or 1, day or 1)
@@ -166,8 +205,7 @@ def find_dates(norm: Normalised) -> list[DateMention]:
             year = int(m.group("year"))
             calendar = _calendar_for_year(year, m.group("marker"), GREGORIAN)
             if calendar is not None:
-                add(calendar, year, int(m.group("month")), int(m.group("day")), m.start(),
-                    m.end())
+                add(calendar, year, int(m.group("month")), int(m.group("day")), m.start(), m.end())
     for pattern in (_MONTH_DATE, _MONTH_DAY_YEAR):
         for m in pattern.finditer(text):
             month = _month_of(m.group("month"))

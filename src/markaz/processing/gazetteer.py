@@ -29,8 +29,19 @@ BUILD_VERSION = "3"
 # everywhere else only cities15000 (and capitals). More villages elsewhere would add homonyms
 # (common words that are also a hamlet's name) without adding places anyone reports on.
 REGION_MIN_POPULATION = {
-    "IQ": 500, "SY": 500, "IR": 500, "LB": 500, "JO": 500, "KW": 500, "PS": 500,
-    "TR": 5000, "AF": 5000, "SA": 5000, "AZ": 5000, "AM": 5000, "GE": 5000,
+    "IQ": 500,
+    "SY": 500,
+    "IR": 500,
+    "LB": 500,
+    "JO": 500,
+    "KW": 500,
+    "PS": 500,
+    "TR": 5000,
+    "AF": 5000,
+    "SA": 5000,
+    "AZ": 5000,
+    "AM": 5000,
+    "GE": 5000,
 }
 MAX_CANDIDATES = 48  # per key, the most populous; "San José" has hundreds
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
@@ -203,12 +214,15 @@ def _iter_places() -> Iterator[tuple[Place, list[str]]]:
     for rec in chosen.values():
         yield (
             Place(
-                int(rec["geonameid"]), rec["name"], rec["countrycode"],
-                float(rec["latitude"]), float(rec["longitude"]),
-                int(rec["population"] or 0), False,
+                int(rec["geonameid"]),
+                rec["name"],
+                rec["countrycode"],
+                float(rec["latitude"]),
+                float(rec["longitude"]),
+                int(rec["population"] or 0),
+                False,
             ),
-            [rec["name"], *rec.get("alternatenames", []),
-             *PLACE_ALIASES.get(int(rec["geonameid"]), ())],
+            [rec["name"], *rec.get("alternatenames", []), *PLACE_ALIASES.get(int(rec["geonameid"]), ())],
         )
         capitals.setdefault((rec["countrycode"], rec["name"]), rec)
     for iso, country in _load_json("countries.json").items():
@@ -218,8 +232,15 @@ def _iter_places() -> Iterator[tuple[Place, list[str]]]:
         lon = float(capital["longitude"]) if capital else 0.0
         names = [country["name"], *COUNTRY_NAMES.get(iso, ())]
         yield (
-            Place(int(country["geonameid"]), country["name"], iso, lat, lon,
-                  int(country.get("population") or 0), True),
+            Place(
+                int(country["geonameid"]),
+                country["name"],
+                iso,
+                lat,
+                lon,
+                int(country.get("population") or 0),
+                True,
+            ),
             names,
         )
 
@@ -294,8 +315,12 @@ def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
     gaz = build_gazetteer(fingerprint)
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(data_path, lambda p: Path(p).write_bytes(
-            pickle.dumps((gaz.places, gaz.cand_offsets, gaz.cand_flat), protocol=5)))
+        _write_atomic(
+            data_path,
+            lambda p: Path(p).write_bytes(
+                pickle.dumps((gaz.places, gaz.cand_offsets, gaz.cand_flat), protocol=5)
+            ),
+        )
         _write_atomic(auto_path, lambda p: gaz.automaton.save(p))
         _remove_stale(cache_dir, fingerprint)
     except OSError:
@@ -304,9 +329,7 @@ def load_gazetteer(cache_dir: Path | None = None) -> Gazetteer:
 
 
 def _remove_stale(cache_dir: Path, fingerprint: str) -> None:
-    stale: Iterable[Path] = (
-        p for p in cache_dir.glob("gazetteer-*") if fingerprint not in p.name
-    )
+    stale: Iterable[Path] = (p for p in cache_dir.glob("gazetteer-*") if fingerprint not in p.name)
     for path in stale:
         with contextlib.suppress(OSError):  # another process may have removed it first
             path.unlink()

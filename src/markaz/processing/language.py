@@ -43,9 +43,7 @@ def _latin_detector() -> Any:
     # and cannot answer with a language nobody asked about.
     from lingua import Language, LanguageDetectorBuilder
 
-    return LanguageDetectorBuilder.from_languages(
-        Language.ENGLISH, Language.FRENCH, Language.TURKISH
-    ).build()
+    return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.FRENCH, Language.TURKISH).build()
 
 
 _LINGUA_CODES = {"ENGLISH": "en", "FRENCH": "fr", "TURKISH": "tr"}

@@ -30,8 +30,16 @@ for _src, _dst in (
     ("ئىیيېۍۑێ", "ي"),  # all yeh and alef maksura forms; Persian ی and Arabic ي meet here
     ("كکګ", "ك"),
     ("ةۀەہھۂ", "ه"),  # teh marbuta and heh variants (ە is Kurdish ae, often a heh stand-in)
-    ("٠۰", "0"), ("١۱", "1"), ("٢۲", "2"), ("٣۳", "3"), ("٤۴", "4"),
-    ("٥۵", "5"), ("٦۶", "6"), ("٧۷", "7"), ("٨۸", "8"), ("٩۹", "9"),
+    ("٠۰", "0"),
+    ("١۱", "1"),
+    ("٢۲", "2"),
+    ("٣۳", "3"),
+    ("٤۴", "4"),
+    ("٥۵", "5"),
+    ("٦۶", "6"),
+    ("٧۷", "7"),
+    ("٨۸", "8"),
+    ("٩۹", "9"),
     ("٫", "."),  # Arabic decimal separator
     ("٬", ","),  # Arabic thousands separator
     ("،", ","),  # Arabic comma: lets coordinate pairs and dates split on one character
@@ -59,9 +67,12 @@ def _build_table() -> dict[int, str | None]:
             table[cp] = None
     # Latin and Cyrillic letters: lower-case and strip precomposed diacritics (é -> e, ş -> s)
     # one character to one character, so "Mossoul"/"Ḩalab"/"Şam" meet their plain spellings.
-    for cp in list(range(0x00C0, 0x0250)) + list(range(0x0041, 0x005B)) + list(
-        range(0x0400, 0x0530)
-    ) + list(range(0x1E00, 0x1F00)):
+    for cp in (
+        list(range(0x00C0, 0x0250))
+        + list(range(0x0041, 0x005B))
+        + list(range(0x0400, 0x0530))
+        + list(range(0x1E00, 0x1F00))
+    ):
         ch = chr(cp)
         low = ch.lower()
         if len(low) != 1:
@@ -103,9 +114,7 @@ _TABLE = _build_table()
 # Any character that does not map one-to-one; only texts containing one need an offset list.
 _IRREGULAR = re.compile(
     "["
-    + "".join(
-        re.escape(chr(cp)) for cp, dst in sorted(_TABLE.items()) if dst is None or len(dst) != 1
-    )
+    + "".join(re.escape(chr(cp)) for cp, dst in sorted(_TABLE.items()) if dst is None or len(dst) != 1)
     + "]"
 )
 

@@ -85,16 +85,16 @@ def _raw_hits(gaz: Gazetteer, text: str) -> list[_Hit]:
             continue
         if ws > 0 and text[ws - 1].isdigit():
             continue
-        hits.append(_Hit(start, end, entry, key, arabic, prefix in _AR_IN,
-                         gaz.candidates(entry)))
+        hits.append(_Hit(start, end, entry, key, arabic, prefix in _AR_IN, gaz.candidates(entry)))
     return hits
 
 
 def _longest(hits: list[_Hit], length: int) -> list[_Hit]:
     """Leftmost-longest selection: "Deir ez-Zor" wins over "Deir" inside it."""
     taken = SpanSet(length)
-    chosen = [h for h in sorted(hits, key=lambda h: (h.start - h.end, h.start))
-              if taken.try_take(h.start, h.end)]
+    chosen = [
+        h for h in sorted(hits, key=lambda h: (h.start - h.end, h.start)) if taken.try_take(h.start, h.end)
+    ]
     chosen.sort(key=lambda h: h.start)
     return chosen
 
@@ -110,7 +110,7 @@ class _Evidence:
 
 def _cues(text: str, start: int) -> tuple[bool, bool, bool]:
     """(type cue, near cue, preposition cue) from up to two words before ``start``."""
-    window = text[max(0, start - 40):start]
+    window = text[max(0, start - 40) : start]
     words: list[str] = []
     for _ in range(2):
         m = _PREV_WORDS.search(window)
@@ -132,7 +132,7 @@ def _cues(text: str, start: int) -> tuple[bool, bool, bool]:
 
 
 def _strip_clitic(word: str) -> str:
-    """"بمدينة" -> "مدينه": a cue word keeps its meaning with a preposition glued on."""
+    """ "بمدينة" -> "مدينه": a cue word keeps its meaning with a preposition glued on."""
     if word in PREP_CUES or word in TYPE_CUES or len(word) < 4:
         return word
     if word[0] in "وبلفك" and (word[1:] in TYPE_CUES or word[1:] in PREP_CUES):
@@ -155,8 +155,7 @@ def _dominant(best: Place, candidates: list[Place]) -> bool:
     """No candidate in another country comes within a tenth of the best one's size."""
     if best.is_country:
         return True
-    return all(p.country == best.country or p.population * 10 <= best.population
-               for p in candidates)
+    return all(p.country == best.country or p.population * 10 <= best.population for p in candidates)
 
 
 def _rank(place: Place, context: set[str]) -> tuple[bool, float]:
@@ -167,16 +166,14 @@ def _rank(place: Place, context: set[str]) -> tuple[bool, float]:
     the Iranian city of two million rather than an Afghan hamlet.
     """
     size = math.log10((place.population or TOWN) + 10)
-    return place.is_country, size + 2.0 * (place.country in context) + (
-        place.country in HOME_COUNTRIES)
+    return place.is_country, size + 2.0 * (place.country in context) + (place.country in HOME_COUNTRIES)
 
 
-def find_places(
-    gaz: Gazetteer, norm: Normalised, language: str | None = None
-) -> list[PlaceMention]:
+def find_places(gaz: Gazetteer, norm: Normalised, language: str | None = None) -> list[PlaceMention]:
     text = norm.text.replace("-", " ")  # hyphens join name parts: "Deir ez-Zor"
-    hits = [h for h in _longest(_raw_hits(gaz, text), len(text))
-            if LANGUAGE_ONLY.get(h.key, language) == language]
+    hits = [
+        h for h in _longest(_raw_hits(gaz, text), len(text)) if LANGUAGE_ONLY.get(h.key, language) == language
+    ]
     if not hits:
         return []
     all_lower = not any(c.isupper() for c in norm.original)
@@ -188,8 +185,9 @@ def find_places(
         else:
             cap, initial = _capital_evidence(norm.original, norm.span(h.start, h.end)[0])
             cap_ok = cap or all_lower
-        facts.append((h, _Evidence(type_cue, near_cue or h.clitic_prep,
-                                   prep_cue or h.clitic_prep, cap_ok, initial)))
+        facts.append(
+            (h, _Evidence(type_cue, near_cue or h.clitic_prep, prep_cue or h.clitic_prep, cap_ok, initial))
+        )
 
     # Pass 1: anchors are hits that stand on their own (countries, big cities) and whose
     # country is clear; their countries say which region the text is about.
@@ -238,15 +236,12 @@ def _accept(h: _Hit, best: Place, ev: _Evidence, *, supported: bool) -> bool:
         # need one piece of evidence, shorter ones two.
         distinctive = letters >= 5 or " " in h.key
         if pop >= TOWN:
-            return ev.type_cue or (ev.prep_cue and supported) or (
-                distinctive and (ev.prep_cue or supported))
+            return ev.type_cue or (ev.prep_cue and supported) or (distinctive and (ev.prep_cue or supported))
         return ev.type_cue or (ev.near_cue and supported)
     # Latin and Cyrillic: a capital letter mid-sentence already marks a proper noun.
     home = best.country in HOME_COUNTRIES or supported
     if pop >= BIG_CITY:
         return not ev.initial or ev.prep_cue or supported or pop >= 1_000_000
     if pop >= TOWN:
-        return ev.type_cue or (not ev.initial and (ev.prep_cue or home)) or (
-            ev.prep_cue and supported)
-    return ev.type_cue or (ev.near_cue and supported) or (
-        supported and ev.prep_cue and not ev.initial)
+        return ev.type_cue or (not ev.initial and (ev.prep_cue or home)) or (ev.prep_cue and supported)
+    return ev.type_cue or (ev.near_cue and supported) or (supported and ev.prep_cue and not ev.initial)

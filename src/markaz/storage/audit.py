@@ -109,11 +109,11 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
     ]
     for object_type, table, snapshot, key in simple:
         for row in conn.execute(select(table)).mappings():
-            yield object_type, str(row[key]), object_hash(snapshot(row))
+            yield object_type, str(row[key]), object_hash(snapshot(dict(row)))
     # Reports with their recipients and observations, a chunk of reports at a time.
     chunk: list[Mapping[str, Any]] = []
     for row in conn.execute(select(reports)).mappings():
-        chunk.append(row)
+        chunk.append(dict(row))
         if len(chunk) >= 1000:
             yield from _report_hashes(conn, chunk)
             chunk = []
@@ -126,12 +126,14 @@ def _report_hashes(conn: Connection, chunk: Sequence[Mapping[str, Any]]) -> Iter
     ids = [row["id"] for row in chunk]
     recipients: dict[str, list[str]] = {i: [] for i in ids}
     for rid, code in conn.execute(
-        select(report_access.c.report_id, report_access.c.member_code).where(report_access.c.report_id.in_(ids))
+        select(report_access.c.report_id, report_access.c.member_code).where(
+            report_access.c.report_id.in_(ids)
+        )
     ):
         recipients[rid].append(code)
     obs: dict[str, list[Mapping[str, Any]]] = {i: [] for i in ids}
     for o in conn.execute(select(observations).where(observations.c.report_id.in_(ids))).mappings():
-        obs[o["report_id"]].append(o)
+        obs[o["report_id"]].append(dict(o))
     for row in chunk:
         rid = row["id"]
         yield "report", rid, object_hash(report_snapshot(row, recipients[rid], obs[rid]))
@@ -149,15 +151,18 @@ def verify(conn: Connection) -> VerifyResult:
             return VerifyResult(False, seq, 0, f"audit entry {expected_seq} is missing (next is {seq})")
         if row["prev_hash"] != prev:
             return VerifyResult(False, seq, 0, f"audit entry {seq} does not link to entry {seq - 1}")
-        if entry_hash(row) != row["entry_hash"]:
+        if entry_hash(dict(row)) != row["entry_hash"]:
             return VerifyResult(False, seq, 0, f"audit entry {seq} was altered (its hash does not match)")
         prev = row["entry_hash"]
         last[(row["object_type"], row["object_id"])] = (seq, row["object_hash"])
     head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
     if head.seq != expected_seq or head.hash != prev:
         return VerifyResult(
-            False, expected_seq, 0,
-            f"the audit chain ends at entry {expected_seq} but its head says {head.seq}: entries were removed",
+            False,
+            expected_seq,
+            0,
+            f"the audit chain ends at entry {expected_seq} but its head says {head.seq}: "
+            "entries were removed",
         )
     problems: list[tuple[int, str]] = []
     count = 0
@@ -167,7 +172,12 @@ def verify(conn: Connection) -> VerifyResult:
         if audited is None:
             problems.append((expected_seq + 1, f"{object_type} {object_id} is stored but was never audited"))
         elif audited[1] != digest:
-            problems.append((audited[0], f"audit entry {audited[0]}: {object_type} {object_id} was altered after it was written"))
+            problems.append(
+                (
+                    audited[0],
+                    f"audit entry {audited[0]}: {object_type} {object_id} was altered after it was written",
+                )
+            )
     for (object_type, object_id), (seq, _digest) in last.items():
         problems.append((seq, f"audit entry {seq}: {object_type} {object_id} was deleted"))
     if problems:

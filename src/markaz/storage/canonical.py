@@ -61,9 +61,23 @@ def token_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _REPORT_FIELDS = (
-    "id", "originator", "author_id", "author", "title", "body", "language", "precedence",
-    "source_reliability", "information_credibility", "tlp", "releasable_to", "status",
-    "supersedes", "superseded_by", "retraction_reason", "client_ref",
+    "id",
+    "originator",
+    "author_id",
+    "author",
+    "title",
+    "body",
+    "language",
+    "precedence",
+    "source_reliability",
+    "information_credibility",
+    "tlp",
+    "releasable_to",
+    "status",
+    "supersedes",
+    "superseded_by",
+    "retraction_reason",
+    "client_ref",
 )
 _OBSERVATION_FIELDS = ("ordinal", "category", "geometry", "subject", "note")
 

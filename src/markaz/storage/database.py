@@ -100,4 +100,3 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
-

@@ -50,7 +50,8 @@ class SQLiteDialect(StorageDialect):
             # write path (including bulk ones) maintains it.
             "CREATE VIRTUAL TABLE observation_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat)",
             "CREATE TRIGGER observations_rtree_ai AFTER INSERT ON observations BEGIN "
-            "INSERT INTO observation_rtree VALUES (new.id, new.min_lon, new.max_lon, new.min_lat, new.max_lat); END",
+            "INSERT INTO observation_rtree VALUES "
+            "(new.id, new.min_lon, new.max_lon, new.min_lat, new.max_lat); END",
             "CREATE TRIGGER observations_rtree_ad AFTER DELETE ON observations BEGIN "
             "DELETE FROM observation_rtree WHERE id = old.id; END",
             # FTS5 over normalised title and body (normalised in Python so Arabic and Persian
@@ -80,8 +81,10 @@ class SQLiteDialect(StorageDialect):
         terms = fts_terms(normalised_query)
         # Each term quoted, so FTS5 operators in user input are plain text.
         match = " ".join('"' + t.replace('"', '""') + '"' for t in terms) or '""'
-        return select(literal_column("report_id")).select_from(text("report_search")).where(
-            text("report_search MATCH :fts_query").bindparams(fts_query=match)
+        return (
+            select(literal_column("report_id"))
+            .select_from(text("report_search"))
+            .where(text("report_search MATCH :fts_query").bindparams(fts_query=match))
         )
 
 
@@ -103,8 +106,10 @@ class PostgresDialect(StorageDialect):
             "point(observations.max_lon, observations.max_lat)) "
             "&& box(point(:bx0, :by0), point(:bx1, :by1))"
         ).bindparams(  # type: ignore[assignment]
-            bindparam("bx0", bbox[0]), bindparam("by0", bbox[1]),
-            bindparam("bx1", bbox[2]), bindparam("by1", bbox[3]),
+            bindparam("bx0", bbox[0]),
+            bindparam("by0", bbox[1]),
+            bindparam("bx1", bbox[2]),
+            bindparam("by1", bbox[3]),
         )
         return select(observations.c.report_id).where(box_expr)
 
@@ -120,8 +125,10 @@ class PostgresDialect(StorageDialect):
 
     def search_report_ids(self, normalised_query: str) -> Select[tuple[str]]:
         terms = " ".join(fts_terms(normalised_query)) or "\u0000"
-        return select(literal_column("report_id")).select_from(text("report_search")).where(
-            text("content @@ plainto_tsquery('simple', :fts_query)").bindparams(fts_query=terms)
+        return (
+            select(literal_column("report_id"))
+            .select_from(text("report_search"))
+            .where(text("content @@ plainto_tsquery('simple', :fts_query)").bindparams(fts_query=terms))
         )
 
     def lock_audit_head(self, conn: Connection) -> tuple[int, str]:

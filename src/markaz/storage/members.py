@@ -47,7 +47,10 @@ def set_member_status(
     conn.execute(update(members).where(members.c.code == code).values(status=status.value))
     row = {**row, "status": status.value}
     audit.append(
-        conn, dialect, actor, [audit.AuditEvent(f"member.{status.value}", "member", code, member_snapshot(row))]
+        conn,
+        dialect,
+        actor,
+        [audit.AuditEvent(f"member.{status.value}", "member", code, member_snapshot(row))],
     )
     return row
 

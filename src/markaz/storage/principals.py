@@ -70,7 +70,10 @@ def add_principal(
     }
     row["id"] = conn.execute(insert(principals).values(**row).returning(principals.c.id)).scalar_one()
     audit.append(
-        conn, dialect, actor, [audit.AuditEvent("principal.add", "principal", str(row["id"]), principal_snapshot(row))]
+        conn,
+        dialect,
+        actor,
+        [audit.AuditEvent("principal.add", "principal", str(row["id"]), principal_snapshot(row))],
     )
     return row
 
@@ -81,18 +84,24 @@ def find_principal(conn: Connection, username: str) -> dict[str, Any] | None:
 
 
 def check_password(conn: Connection, username: str, password: str) -> Principal | None:
-    row = conn.execute(
-        select(principals, members.c.status.label("member_status"))
-        .join(members, members.c.code == principals.c.member_code)
-        .where(principals.c.username == username, principals.c.disabled_at.is_(None))
-    ).mappings().first()
+    row = (
+        conn.execute(
+            select(principals, members.c.status.label("member_status"))
+            .join(members, members.c.code == principals.c.member_code)
+            .where(principals.c.username == username, principals.c.disabled_at.is_(None))
+        )
+        .mappings()
+        .first()
+    )
     if row is None or not row["password_hash"]:
         return None
     try:
         _hasher.verify(row["password_hash"], password)
     except (VerificationError, InvalidHashError):
         return None
-    return Principal(row["id"], row["username"], row["member_code"], Role(row["role"]), MemberStatus(row["member_status"]))
+    return Principal(
+        row["id"], row["username"], row["member_code"], Role(row["role"]), MemberStatus(row["member_status"])
+    )
 
 
 def create_token(
@@ -121,7 +130,9 @@ def create_token(
     if conn.execute(select(api_tokens.c.id).where(api_tokens.c.token_hash == row["token_hash"])).first():
         raise Conflict("this token already exists")
     row["id"] = conn.execute(insert(api_tokens).values(**row).returning(api_tokens.c.id)).scalar_one()
-    audit.append(conn, dialect, actor, [audit.AuditEvent("token.create", "token", str(row["id"]), token_snapshot(row))])
+    audit.append(
+        conn, dialect, actor, [audit.AuditEvent("token.create", "token", str(row["id"]), token_snapshot(row))]
+    )
     return token, row
 
 
@@ -134,8 +145,15 @@ def revoke_token(
     if row["revoked_at"] is not None:
         return dict(row)
     revoked = {**row, "revoked_at": now or datetime.now(UTC)}
-    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=revoked["revoked_at"]))
-    audit.append(conn, dialect, actor, [audit.AuditEvent("token.revoke", "token", str(token_id), token_snapshot(revoked))])
+    conn.execute(
+        update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=revoked["revoked_at"])
+    )
+    audit.append(
+        conn,
+        dialect,
+        actor,
+        [audit.AuditEvent("token.revoke", "token", str(token_id), token_snapshot(revoked))],
+    )
     return revoked
 
 
@@ -155,18 +173,29 @@ def authenticate_token(conn: Connection, token: str, now: datetime | None = None
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     now = now or datetime.now(UTC)
-    row = conn.execute(
-        select(
-            principals.c.id, principals.c.username, principals.c.member_code, principals.c.role,
-            api_tokens.c.expires_at, api_tokens.c.revoked_at, principals.c.disabled_at,
-            members.c.status.label("member_status"),
+    row = (
+        conn.execute(
+            select(
+                principals.c.id,
+                principals.c.username,
+                principals.c.member_code,
+                principals.c.role,
+                api_tokens.c.expires_at,
+                api_tokens.c.revoked_at,
+                principals.c.disabled_at,
+                members.c.status.label("member_status"),
+            )
+            .join(principals, principals.c.id == api_tokens.c.principal_id)
+            .join(members, members.c.code == principals.c.member_code)
+            .where(api_tokens.c.token_hash == hash_token(token))
         )
-        .join(principals, principals.c.id == api_tokens.c.principal_id)
-        .join(members, members.c.code == principals.c.member_code)
-        .where(api_tokens.c.token_hash == hash_token(token))
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     if row is None or row["revoked_at"] is not None or row["disabled_at"] is not None:
         return None
     if row["expires_at"] <= now:
         return None
-    return Principal(row["id"], row["username"], row["member_code"], Role(row["role"]), MemberStatus(row["member_status"]))
+    return Principal(
+        row["id"], row["username"], row["member_code"], Role(row["role"]), MemberStatus(row["member_status"])
+    )

@@ -104,7 +104,9 @@ def insert_reports(
         dialect,
         actor,
         [
-            audit.AuditEvent(action, "report", p.row["id"], report_snapshot(p.row, p.recipients, p.observations))
+            audit.AuditEvent(
+                action, "report", p.row["id"], report_snapshot(p.row, p.recipients, p.observations)
+            )
             for p in to_write
         ],
         at=to_write[0].row["created_at"],
@@ -117,9 +119,8 @@ def insert_reports(
 
 def _visible(viewer: str) -> Select[Any]:
     """The one place releasability is enforced: reports joined to the viewer's access rows."""
-    return (
-        select(reports)
-        .join(report_access, and_(report_access.c.report_id == reports.c.id, report_access.c.member_code == viewer))
+    return select(reports).join(
+        report_access, and_(report_access.c.report_id == reports.c.id, report_access.c.member_code == viewer)
     )
 
 
@@ -185,7 +186,9 @@ def observations_for(conn: Connection, report_ids: Sequence[str]) -> dict[str, l
 
 def recipients_of(conn: Connection, report_id: str) -> list[str]:
     return sorted(
-        conn.execute(select(report_access.c.member_code).where(report_access.c.report_id == report_id)).scalars()
+        conn.execute(
+            select(report_access.c.member_code).where(report_access.c.report_id == report_id)
+        ).scalars()
     )
 
 
@@ -203,8 +206,14 @@ def list_observation_rows(
     query = (
         select(
             observations,
-            reports.c.originator, reports.c.title, reports.c.precedence, reports.c.created_at,
-            reports.c.source_reliability, reports.c.information_credibility, reports.c.tlp, reports.c.status,
+            reports.c.originator,
+            reports.c.title,
+            reports.c.precedence,
+            reports.c.created_at,
+            reports.c.source_reliability,
+            reports.c.information_credibility,
+            reports.c.tlp,
+            reports.c.status,
         )
         .join(reports, reports.c.id == observations.c.report_id)
         .where(observations.c.report_id.in_(visible_ids))
@@ -213,8 +222,10 @@ def list_observation_rows(
         query = query.where(observations.c.category == f.category)
     if f.bbox:
         query = query.where(
-            observations.c.max_lon >= f.bbox[0], observations.c.min_lon <= f.bbox[2],
-            observations.c.max_lat >= f.bbox[1], observations.c.min_lat <= f.bbox[3],
+            observations.c.max_lon >= f.bbox[0],
+            observations.c.min_lon <= f.bbox[2],
+            observations.c.max_lat >= f.bbox[1],
+            observations.c.min_lat <= f.bbox[3],
         )
     if after_id is not None:
         query = query.where(observations.c.id > after_id)
@@ -233,8 +244,14 @@ def audit_report_state(
     row = conn.execute(select(reports).where(reports.c.id == report_id)).mappings().one()
     obs = observations_for(conn, [report_id])[report_id]
     audit.append(
-        conn, dialect, actor,
-        [audit.AuditEvent(action, "report", report_id, report_snapshot(row, recipients_of(conn, report_id), obs))],
+        conn,
+        dialect,
+        actor,
+        [
+            audit.AuditEvent(
+                action, "report", report_id, report_snapshot(dict(row), recipients_of(conn, report_id), obs)
+            )
+        ],
     )
 
 

@@ -1,0 +1,55 @@
+# markaz — make run | make test | make bench | make lint
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+MARKAZ := $(VENV)/bin/markaz
+DB ?= sqlite:///./var/markaz.db
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: install install-test run test lint bench postgres-bin clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+install-test: $(TEST_STAMP) postgres-bin
+
+# The PostgreSQL server binaries for the storage tests (each test gets a throwaway cluster).
+postgres-bin:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing the PostgreSQL server package for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	fi
+
+run: $(STAMP)
+	@mkdir -p var
+	$(MARKAZ) init --database-url $(DB)
+	$(MARKAZ) demo --database-url $(DB)
+	$(MARKAZ) serve --database-url $(DB) --host 127.0.0.1 --port 8600
+
+test: install-test
+	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	@mkdir -p bench/results
+	$(PY) bench/ingest.py --output bench/results/ingest.json
+	$(PY) bench/extract.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info
