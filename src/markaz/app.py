@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
+from starlette.responses import RedirectResponse
 
 from markaz import __version__
 from markaz.api import errors, limits, members, reports
@@ -32,6 +33,11 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(members.router)
     _document_bodies(app)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        # The browser interface lands here once it exists; until then, the API's own pages.
+        return RedirectResponse("/api/docs")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
