@@ -43,8 +43,9 @@ def _check_position(pos: list[float], where: str) -> None:
     if len(pos) not in (2, 3):
         raise ValueError(f"{where}: a position is [longitude, latitude] (optionally altitude)")
     lon, lat = pos[0], pos[1]
-    if not all(math.isfinite(v) for v in pos):
-        raise ValueError(f"{where}: coordinates must be finite numbers")
+    for v in pos:
+        if not math.isfinite(v):
+            raise ValueError(f"{where}: coordinates must be finite numbers")
     if not -180.0 <= lon <= 180.0:
         raise ValueError(f"{where}: longitude {lon} is outside -180..180")
     if not -90.0 <= lat <= 90.0:

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -25,6 +26,10 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
 class Database:
     """One database, SQLite or PostgreSQL, with explicit read and write transactions."""
 
@@ -40,7 +45,11 @@ class Database:
         except ValueError as exc:
             raise MarkazError(str(exc)) from exc
         self._write_lock = threading.Lock()
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {
+            # orjson: several times faster than the standard library on the ingest path.
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
         if self.dialect.name == "sqlite":
             database = parsed.database or ""
             if database and database != ":memory:":
@@ -66,6 +75,8 @@ class Database:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # A larger page cache (64 MiB) keeps the indexes of a busy centre in memory.
+            cur.execute("PRAGMA cache_size=-65536")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.close()
 
