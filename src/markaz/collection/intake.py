@@ -160,6 +160,23 @@ def submit(centre: Centre, principal: Principal, items: Sequence[Any]) -> list[I
     return results
 
 
+def _prepare_all(
+    valid: Sequence[tuple[int, ReportCreate]], principal: Principal, members: tuple[set[str], set[str]]
+) -> tuple[list[ItemResult], list[int], list[store.PreparedReport]]:
+    known, active = members
+    now = datetime.now(UTC)
+    results: list[ItemResult] = []
+    indexes: list[int] = []
+    prepared: list[store.PreparedReport] = []
+    for index, report in valid:
+        try:
+            prepared.append(prepare(report, principal, known=known, active=active, now=now))
+            indexes.append(index)
+        except MarkazError as exc:
+            results.append(ItemResult(index, "error", error=exc))
+    return results, indexes, prepared
+
+
 def _write(
     centre: Centre, principal: Principal, valid: Sequence[tuple[int, ReportCreate]]
 ) -> list[ItemResult]:
@@ -167,17 +184,16 @@ def _write(
     if not valid:
         return results
     db = centre.db
+    # Validation work happens outside the write transaction; inside it, the member sets are
+    # read again and, in the rare case they changed meanwhile, releasability is resolved anew,
+    # so `ALL` still means the members active when the report is accepted.
+    with db.read() as conn:
+        members = member_codes(conn)
+    results, indexes, prepared = _prepare_all(valid, principal, members)
     with db.write() as conn:
-        known, active = member_codes(conn)
-        now = datetime.now(UTC)
-        prepared: list[store.PreparedReport] = []
-        indexes: list[int] = []
-        for index, report in valid:
-            try:
-                prepared.append(prepare(report, principal, known=known, active=active, now=now))
-                indexes.append(index)
-            except MarkazError as exc:
-                results.append(ItemResult(index, "error", error=exc))
+        current = member_codes(conn)
+        if current != members:
+            results, indexes, prepared = _prepare_all(valid, principal, current)
         outcome = store.insert_reports(conn, db.dialect, prepared, actor=principal.username)
     for position, (index, p) in enumerate(zip(indexes, prepared, strict=True)):
         if position in outcome.existing:

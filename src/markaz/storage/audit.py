@@ -41,7 +41,11 @@ class AuditEvent:
     action: str
     object_type: str
     object_id: str
-    snapshot: Mapping[str, Any]
+    object_hash: str
+
+    @classmethod
+    def of(cls, action: str, object_type: str, object_id: str, snapshot: Mapping[str, Any]) -> AuditEvent:
+        return cls(action, object_type, object_id, object_hash(snapshot))
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
@@ -83,7 +87,7 @@ def append(
             "action": event.action,
             "object_type": event.object_type,
             "object_id": event.object_id,
-            "object_hash": object_hash(event.snapshot),
+            "object_hash": event.object_hash,
             "prev_hash": prev,
         }
         entry["entry_hash"] = prev = entry_hash(entry)

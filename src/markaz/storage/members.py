@@ -36,7 +36,9 @@ def add_member(
         "founding_order": int(order) + 1,
     }
     conn.execute(members.insert().values(**row))
-    audit.append(conn, dialect, actor, [audit.AuditEvent("member.add", "member", code, member_snapshot(row))])
+    audit.append(
+        conn, dialect, actor, [audit.AuditEvent.of("member.add", "member", code, member_snapshot(row))]
+    )
     return row
 
 
@@ -50,7 +52,7 @@ def set_member_status(
         conn,
         dialect,
         actor,
-        [audit.AuditEvent(f"member.{status.value}", "member", code, member_snapshot(row))],
+        [audit.AuditEvent.of(f"member.{status.value}", "member", code, member_snapshot(row))],
     )
     return row
 

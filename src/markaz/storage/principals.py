@@ -73,7 +73,7 @@ def add_principal(
         conn,
         dialect,
         actor,
-        [audit.AuditEvent("principal.add", "principal", str(row["id"]), principal_snapshot(row))],
+        [audit.AuditEvent.of("principal.add", "principal", str(row["id"]), principal_snapshot(row))],
     )
     return row
 
@@ -131,7 +131,10 @@ def create_token(
         raise Conflict("this token already exists")
     row["id"] = conn.execute(insert(api_tokens).values(**row).returning(api_tokens.c.id)).scalar_one()
     audit.append(
-        conn, dialect, actor, [audit.AuditEvent("token.create", "token", str(row["id"]), token_snapshot(row))]
+        conn,
+        dialect,
+        actor,
+        [audit.AuditEvent.of("token.create", "token", str(row["id"]), token_snapshot(row))],
     )
     return token, row
 
@@ -152,7 +155,7 @@ def revoke_token(
         conn,
         dialect,
         actor,
-        [audit.AuditEvent("token.revoke", "token", str(token_id), token_snapshot(revoked))],
+        [audit.AuditEvent.of("token.revoke", "token", str(token_id), token_snapshot(revoked))],
     )
     return revoked
 

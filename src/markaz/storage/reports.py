@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, select, tuple_, update
 from sqlalchemy.sql import Select
 
 from markaz.storage import audit
-from markaz.storage.canonical import iso, report_snapshot
+from markaz.storage.canonical import iso, object_hash, report_snapshot
 from markaz.storage.dialects import BBox, StorageDialect
 from markaz.storage.schema import observations, report_access, reports
 
@@ -24,6 +24,13 @@ class PreparedReport:
     recipients: frozenset[str]
     observations: list[dict[str, Any]]
     search_text: str
+    # Hash of the report's canonical snapshot, computed before the write transaction so
+    # the writer holds the lock for as short a time as possible.
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.digest:
+            self.digest = object_hash(report_snapshot(self.row, self.recipients, self.observations))
 
 
 @dataclass(frozen=True)
@@ -103,12 +110,7 @@ def insert_reports(
         conn,
         dialect,
         actor,
-        [
-            audit.AuditEvent(
-                action, "report", p.row["id"], report_snapshot(p.row, p.recipients, p.observations)
-            )
-            for p in to_write
-        ],
+        [audit.AuditEvent(action, "report", p.row["id"], p.digest) for p in to_write],
         at=to_write[0].row["created_at"],
     )
     return outcome
@@ -248,7 +250,7 @@ def audit_report_state(
         dialect,
         actor,
         [
-            audit.AuditEvent(
+            audit.AuditEvent.of(
                 action, "report", report_id, report_snapshot(dict(row), recipients_of(conn, report_id), obs)
             )
         ],
