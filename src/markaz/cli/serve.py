@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 
 import typer
 
@@ -31,6 +32,9 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="address to listen on"),
         port: int = typer.Option(8600, min=1, max=65535, help="port to listen on"),
         log_level: str = typer.Option("warning", help="uvicorn log level"),
+        workers: int = typer.Option(
+            1, min=1, max=64, help="API processes; they share the database (one writer at a time on SQLite)"
+        ),
     ) -> None:
         """Serve the API (/api/v1, docs at /api/docs) until interrupted."""
         import uvicorn
@@ -46,6 +50,20 @@ def register(app: typer.Typer) -> None:
             raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
         tune_gc()
         typer.echo(f"markaz serving on http://{host}:{port} (API docs at /api/docs)")
+        if workers > 1:
+            centre.close()
+            # Worker processes build their own Settings from the environment.
+            os.environ["MARKAZ_DATABASE_URL"] = settings.database_url
+            uvicorn.run(
+                "markaz.app:app_from_environment",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level=log_level,
+                timeout_keep_alive=30,
+            )
+            return
         uvicorn.run(
             create_app(settings, centre),
             host=host,
