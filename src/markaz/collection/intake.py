@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from markaz.domain.releasability import resolve_releasability
 from markaz.errors import Conflict, Forbidden, InvalidInput, MarkazError, NotFound
 from markaz.processing.normalise import normalise_for_search
 from markaz.storage import reports as store
+from markaz.storage.circles import active_circles
 from markaz.storage.members import member_codes
 from markaz.storage.principals import Principal
 
@@ -72,11 +73,16 @@ def prepare(
     known: set[str],
     active: set[str],
     now: datetime,
+    circles: Mapping[str, frozenset[str]] | None = None,
     supersedes: str | None = None,
     extra_recipients: Iterable[str] = (),
 ) -> store.PreparedReport:
     recipients = resolve_releasability(
-        report.releasable_to, originator=principal.member, active_members=active, known_members=known
+        report.releasable_to,
+        originator=principal.member,
+        active_members=active,
+        known_members=known,
+        circles=circles,
     ) | frozenset(extra_recipients)
     report_id = str(ULID.from_datetime(now))
     row = {
@@ -160,17 +166,26 @@ def submit(centre: Centre, principal: Principal, items: Sequence[Any]) -> list[I
     return results
 
 
+ReleaseContext = tuple[set[str], set[str], dict[str, frozenset[str]]]
+
+
+def release_context(conn: Any) -> ReleaseContext:
+    """What releasability resolves against: known members, active members, active circles."""
+    known, active = member_codes(conn)
+    return known, active, active_circles(conn)
+
+
 def _prepare_all(
-    valid: Sequence[tuple[int, ReportCreate]], principal: Principal, members: tuple[set[str], set[str]]
+    valid: Sequence[tuple[int, ReportCreate]], principal: Principal, context: ReleaseContext
 ) -> tuple[list[ItemResult], list[int], list[store.PreparedReport]]:
-    known, active = members
+    known, active, circles = context
     now = datetime.now(UTC)
     results: list[ItemResult] = []
     indexes: list[int] = []
     prepared: list[store.PreparedReport] = []
     for index, report in valid:
         try:
-            prepared.append(prepare(report, principal, known=known, active=active, now=now))
+            prepared.append(prepare(report, principal, known=known, active=active, now=now, circles=circles))
             indexes.append(index)
         except MarkazError as exc:
             results.append(ItemResult(index, "error", error=exc))
@@ -188,10 +203,10 @@ def _write(
     # read again and, in the rare case they changed meanwhile, releasability is resolved anew,
     # so `ALL` still means the members active when the report is accepted.
     with db.read() as conn:
-        members = member_codes(conn)
+        members = release_context(conn)
     results, indexes, prepared = _prepare_all(valid, principal, members)
     with db.write() as conn:
-        current = member_codes(conn)
+        current = release_context(conn)
         if current != members:
             results, indexes, prepared = _prepare_all(valid, principal, current)
         outcome = store.insert_reports(conn, db.dialect, prepared, actor=principal.username)
@@ -242,12 +257,13 @@ def correct(centre: Centre, principal: Principal, report_id: str, correction: Re
     db = centre.db
     with db.write() as conn:
         _own_report(centre, conn, principal, report_id)
-        known, active = member_codes(conn)
+        known, active, circles = release_context(conn)
         prepared = prepare(
             correction,
             principal,
             known=known,
             active=active,
+            circles=circles,
             now=datetime.now(UTC),
             supersedes=report_id,
             extra_recipients=store.recipients_of(conn, report_id),

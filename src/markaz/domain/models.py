@@ -111,10 +111,20 @@ class ObservationIn(_Strict):
     note: Note | None = None
 
 
+CIRCLE_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+_CIRCLE_NAME = re.compile(CIRCLE_NAME_PATTERN)
+CIRCLE_PREFIX = "circle:"
+
+
 def _check_releasable(v: list[str]) -> list[str]:
     for code in v:
-        if code != "ALL" and not _MEMBER_CODE.match(code):
-            raise ValueError(f'{code!r} is not a member code (2-8 upper-case letters or digits) or "ALL"')
+        if code.startswith(CIRCLE_PREFIX):
+            if not _CIRCLE_NAME.match(code[len(CIRCLE_PREFIX) :]):
+                raise ValueError(f"{code!r} does not name a circle (circle:<lower-case-name>)")
+        elif code != "ALL" and not _MEMBER_CODE.match(code):
+            raise ValueError(
+                f'{code!r} is not a member code (2-8 upper-case letters or digits), "ALL", or circle:<name>'
+            )
     if len(set(v)) != len(v):
         raise ValueError("releasable_to lists a member twice")
     return v

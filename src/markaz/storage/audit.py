@@ -114,6 +114,10 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
     for object_type, table, snapshot, key in simple:
         for row in conn.execute(select(table)).mappings():
             yield object_type, str(row[key]), object_hash(snapshot(dict(row)))
+    from markaz.storage.circles import circle_snapshot, list_circles
+
+    for circle in list_circles(conn):
+        yield "circle", circle["name"], object_hash(circle_snapshot(circle, circle["members"]))
     # Reports with their recipients and observations, a chunk of reports at a time.
     chunk: list[Mapping[str, Any]] = []
     for row in conn.execute(select(reports)).mappings():

@@ -177,3 +177,23 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# A circle is active once every member has consented; until then it cannot be released to.
+circles = Table(
+    "circles",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("description", String(300), nullable=False),
+    Column("created_by", String(8), ForeignKey("members.code"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", String(12), nullable=False),
+)
+
+circle_members = Table(
+    "circle_members",
+    metadata,
+    Column("circle_name", String(64), ForeignKey("circles.name"), nullable=False),
+    Column("member_code", String(8), ForeignKey("members.code"), nullable=False),
+    Column("consented_at", UtcDateTime),
+    PrimaryKeyConstraint("circle_name", "member_code"),
+)

@@ -1,0 +1,1 @@
+"""Membership, accession votes, chair rotation and sharing circles."""
