@@ -18,7 +18,9 @@ def _admins(centre: Centre, accounts: dict[str, Account]) -> dict[str, Account]:
 
 def _report(client: ASGIClient, account: Account, releasable_to: list[str]) -> str:
     r = client.post(
-        "/api/v1/reports", headers=account.headers, json={"title": "to a circle", "releasable_to": releasable_to}
+        "/api/v1/reports",
+        headers=account.headers,
+        json={"title": "to a circle", "releasable_to": releasable_to},
     )
     assert r.status_code == 201, r.text
     return str(r.json()["id"])
@@ -37,7 +39,9 @@ def test_bilateral_circle_needs_consent_and_resolves_at_acceptance(
     assert r.json()["status"] == "pending"
     # Pending circles cannot be released to.
     refused = client.post(
-        "/api/v1/reports", headers=accounts["IQ"].headers, json={"title": "x", "releasable_to": ["circle:iq-sy"]}
+        "/api/v1/reports",
+        headers=accounts["IQ"].headers,
+        json={"title": "x", "releasable_to": ["circle:iq-sy"]},
     )
     assert refused.status_code == 422 and refused.json()["error"]["field"] == "releasable_to"
     # A member not in the circle cannot consent; an analyst may not either.
@@ -94,7 +98,9 @@ def test_circle_cli(database_url: str, centre: Centre, accounts: dict[str, Accou
         result = runner.invoke(app, [*args, "--database-url", database_url])
         return result.exit_code, result.stdout, result.stderr
 
-    code, out, _ = run("circle", "add", "iq-ir", "--member", "IQ", "--with", "IR", "--description", "IQ and IR")
+    code, out, _ = run(
+        "circle", "add", "iq-ir", "--member", "IQ", "--with", "IR", "--description", "IQ and IR"
+    )
     assert code == 0 and "pending" in out
     code, out, _ = run("circle", "consent", "iq-ir", "--member", "IR")
     assert code == 0 and "active" in out
