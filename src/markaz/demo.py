@@ -15,6 +15,7 @@ from markaz.centre import Centre
 from markaz.collection import intake
 from markaz.domain.enums import MemberStatus, Role
 from markaz.errors import NotFound
+from markaz.governance.chair import setup as setup_rotation
 from markaz.storage.members import add_member, get_member
 from markaz.storage.principals import (
     Principal,
@@ -23,7 +24,7 @@ from markaz.storage.principals import (
     find_principal,
     hash_token,
 )
-from markaz.storage.schema import api_tokens
+from markaz.storage.schema import api_tokens, chair_rotation
 
 DEMO_ACTOR = "demo-loader"
 
@@ -177,6 +178,17 @@ def load_demo(centre: Centre, reports: int = 300, seed: int = 20151001) -> DemoS
                 )
             principals[code] = Principal(row["id"], username, code, Role.ANALYST, MemberStatus.ACTIVE)
             summary.logins.append((code, username, password, token))
+    with db.write() as conn:
+        if conn.execute(select(chair_rotation.c.id)).first() is None:
+            # As in the founding case, the first term goes to Iraq; it starts the day the demo loads.
+            setup_rotation(
+                conn,
+                db.dialect,
+                first_chair="IQ",
+                starts_on=datetime.now(UTC).date(),
+                months=3,
+                actor=DEMO_ACTOR,
+            )
     batch = synthetic_reports(reports, seed)
     by_member: dict[str, list[dict[str, Any]]] = {code: [] for code, _ in MEMBERS}
     for item in batch:

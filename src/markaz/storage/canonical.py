@@ -99,5 +99,23 @@ def report_snapshot(
     return snap
 
 
+def rotation_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "first_chair": row["first_chair"],
+        "starts_on": row["starts_on"].isoformat(),
+        "term_months": row["term_months"],
+    }
+
+
+def chair_term_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A served chair term: {member_code, starts_on, ends_on, closed_early}."""
+    return {
+        "member": row["member_code"],
+        "starts_on": row["starts_on"].isoformat(),
+        "ends_on": row["ends_on"].isoformat(),
+        "closed_early": bool(row["closed_early"]),
+    }
+
+
 def object_hash(snapshot: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(snapshot))

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -196,4 +198,24 @@ circle_members = Table(
     Column("member_code", String(8), ForeignKey("members.code"), nullable=False),
     Column("consented_at", UtcDateTime),
     PrimaryKeyConstraint("circle_name", "member_code"),
+)
+
+# The rotation's settings (one row) and the terms that have begun. Terms still to come are
+# computed from the rotation and the members' state, so suspensions and accessions shift them.
+chair_rotation = Table(
+    "chair_rotation",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("first_chair", String(8), ForeignKey("members.code"), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("term_months", SmallInteger, nullable=False),
+)
+
+chair_terms = Table(
+    "chair_terms",
+    metadata,
+    Column("starts_on", Date, primary_key=True),
+    Column("member_code", String(8), ForeignKey("members.code"), nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("closed_early", Boolean, nullable=False),
 )
