@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 import typer
 
-from markaz.api.filters import parse_bbox
+from markaz.api.filters import report_filter
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
 from markaz.cli.members import acting_principal, check_code
 from markaz.collection import intake
@@ -19,7 +19,6 @@ from markaz.domain.enums import Category, MemberStatus, Precedence, ReportStatus
 from markaz.errors import InvalidInput, MalformedBody
 from markaz.storage.members import get_member
 from markaz.storage.principals import Principal
-from markaz.storage.reports import ReportFilter
 
 report_app = typer.Typer(help="Submit and read reports as one member.", no_args_is_help=True)
 
@@ -89,18 +88,17 @@ def list_(
     database_url: DatabaseUrl = None,
 ) -> None:
     """List reports visible to a member, newest first."""
-    from markaz.api.filters import _aware
-
     check_code(member)
-    f = ReportFilter(
-        bbox=parse_bbox(bbox) if bbox else None,
-        category=category.value if category else None,
-        since=_aware(since),
-        until=_aware(until),
+    # The same parsing as the API's query parameters, so both paths filter alike.
+    f = report_filter(
+        bbox=bbox,
+        category=category,
+        since=since,
+        until=until,
         q=q,
         originator=originator,
-        precedence=precedence.value if precedence else None,
-        status=status.value if status else None,
+        precedence=precedence,
+        status=status,
     )
     centre = centre_for(database_url)
     page = pull.list_reports(centre, member, f, limit=limit, cursor=None)
