@@ -25,7 +25,10 @@ def test_every_endpoint_is_in_the_api_doc(tmp_path: Path) -> None:
     spec = app.openapi()
     for path, operations in spec["paths"].items():
         for method in operations:
-            assert f"{method.upper()} {path.replace('{report_id}', '{id}')}" in doc, (method, path)
+            assert (
+                f"{method.upper()} {path.replace('{report_id}', '{id}').replace('{motion_id}', '{id}')}"
+                in doc
+            ), (method, path)
 
 
 def test_every_command_is_in_the_readme() -> None:

@@ -144,37 +144,40 @@ def handover(centre: Centre, principal: Principal, today: date | None = None) ->
     today = today or datetime.now(UTC).date()
     db = centre.db
     with db.write() as conn:
-        record = _record_begun(conn, db.dialect, today, principal.username)
-        term = next((t for t in record if t.starts_on <= today <= t.ends_on), None)
-        if term is None or term.member != principal.member:
+        new = close_term_of(conn, db.dialect, principal.member, today, principal.username)
+        if new is None:
             raise Forbidden(f"member {principal.member} does not hold the chair today")
-        if term.starts_on == today:
-            # A term handed over on its first day is not served at all.
-            conn.execute(delete(chair_terms).where(chair_terms.c.starts_on == term.starts_on))
-            event = audit.AuditEvent.of(
-                "chair.handover",
-                "chair_term",
-                term.starts_on.isoformat(),
-                {"removed": _term_snapshot(term, True)},
-            )
-            audit.append(conn, db.dialect, principal.username, [event])
-            del record[-1]
-        else:
-            closed = ChairTerm(term.member, term.starts_on, today - timedelta(days=1))
-            conn.execute(
-                update(chair_terms)
-                .where(chair_terms.c.starts_on == term.starts_on)
-                .values(ends_on=closed.ends_on, closed_early=True)
-            )
-            event = audit.AuditEvent.of(
-                "chair.handover", "chair_term", term.starts_on.isoformat(), _term_snapshot(closed, True)
-            )
-            audit.append(conn, db.dialect, principal.username, [event])
-            record[-1] = closed
-        # The next member's full term begins today (the record continues from the closed term).
-        _record_begun(conn, db.dialect, today, principal.username, after_member=term.member)
-        new = next(t for t in _stored(conn) if t.starts_on == today)
     return new
+
+
+def close_term_of(
+    conn: Connection, dialect: StorageDialect, member: str, today: date, actor: str
+) -> ChairTerm | None:
+    """If `member` chairs today, close its term and start the next member's; else do nothing."""
+    if conn.execute(select(chair_rotation.c.id)).first() is None:
+        return None
+    record = _record_begun(conn, dialect, today, actor)
+    term = next((t for t in record if t.starts_on <= today <= t.ends_on), None)
+    if term is None or term.member != member:
+        return None
+    if term.starts_on == today:
+        # A term handed over on its first day is not served at all.
+        conn.execute(delete(chair_terms).where(chair_terms.c.starts_on == term.starts_on))
+        snap = _term_snapshot(term, True)
+        event = audit.AuditEvent.of("chair_term.removed", "chair_term", term.starts_on.isoformat(), snap)
+    else:
+        closed = ChairTerm(term.member, term.starts_on, today - timedelta(days=1))
+        conn.execute(
+            update(chair_terms)
+            .where(chair_terms.c.starts_on == term.starts_on)
+            .values(ends_on=closed.ends_on, closed_early=True)
+        )
+        snap = _term_snapshot(closed, True)
+        event = audit.AuditEvent.of("chair.handover", "chair_term", term.starts_on.isoformat(), snap)
+    audit.append(conn, dialect, actor, [event])
+    # The next member's full term begins today (the record continues after the closed term).
+    _record_begun(conn, dialect, today, actor, after_member=term.member)
+    return next(t for t in _stored(conn) if t.starts_on == today)
 
 
 def term_public(term: ChairTerm) -> dict[str, Any]:

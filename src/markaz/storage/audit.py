@@ -120,6 +120,12 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
 
     for row in conn.execute(select(chair_rotation)).mappings():
         yield "rotation", str(row["id"]), object_hash(rotation_snapshot(dict(row)))
+    from markaz.governance.votes import _load as load_motion
+    from markaz.governance.votes import snapshot as motion_snapshot
+    from markaz.storage.schema import motions
+
+    for motion_id in conn.execute(select(motions.c.id)).scalars().all():
+        yield "motion", motion_id, object_hash(motion_snapshot(load_motion(conn, motion_id)))
     for row in conn.execute(select(chair_terms)).mappings():
         yield "chair_term", row["starts_on"].isoformat(), object_hash(chair_term_snapshot(dict(row)))
 

@@ -219,3 +219,32 @@ chair_terms = Table(
     Column("ends_on", Date, nullable=False),
     Column("closed_early", Boolean, nullable=False),
 )
+
+# A motion is put to the vote of the active members: an accession, a suspension, a reinstatement.
+motions = Table(
+    "motions",
+    metadata,
+    Column("id", String(26), primary_key=True),
+    Column("kind", String(12), nullable=False),
+    Column("subject", String(8), nullable=False),
+    Column("candidate", JSON),
+    Column("status", String(12), nullable=False),
+    Column("opened_by", String(8), ForeignKey("members.code"), nullable=False),
+    Column("opened_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("quorum_num", SmallInteger, nullable=False),
+    Column("quorum_den", SmallInteger, nullable=False),
+    Column("decided_at", UtcDateTime),
+    Column("outcome", JSON),
+    Column("credentials_issued", Boolean, nullable=False),
+)
+
+motion_votes = Table(
+    "motion_votes",
+    metadata,
+    Column("motion_id", String(26), ForeignKey("motions.id"), nullable=False),
+    Column("member_code", String(8), ForeignKey("members.code"), nullable=False),
+    Column("choice", String(8), nullable=False),
+    Column("cast_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("motion_id", "member_code"),
+)

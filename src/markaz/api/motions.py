@@ -1,0 +1,127 @@
+"""REST routes for votes: accessions, suspensions and reinstatements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.responses import JSONBody
+from markaz.collection.intake import validation_error
+from markaz.errors import NotFound
+from markaz.governance import votes
+
+router = APIRouter(prefix="/api/v1", tags=["governance"])
+
+
+def _doc(model: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
+        }
+    }
+
+
+def _parse(model: type[BaseModel], body: Any) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+class Credentials(BaseModel):
+    member: str
+    username: str
+    password: str
+    token: str
+
+
+@router.get("/accessions", summary="Accession votes, newest first")
+async def list_accessions(centre: CentreDep, _principal: CurrentPrincipal) -> Response:
+    return JSONBody(await run_in_threadpool(votes.list_motions, centre, "accession"))
+
+
+@router.post(
+    "/accessions",
+    status_code=201,
+    openapi_extra=_doc("AccessionRequest"),
+    summary="The chair enters a candidate's application and opens the vote",
+)
+async def open_accession(centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+    request = _parse(votes.AccessionRequest, body)
+    motion = await run_in_threadpool(votes.open_accession, centre, principal, request)
+    return JSONBody(motion, status_code=201, headers={"Location": f"/api/v1/accessions/{motion['id']}"})
+
+
+@router.get("/accessions/{motion_id}", summary="One accession vote, with its rule and tally")
+async def get_accession(motion_id: str, centre: CentreDep, _principal: CurrentPrincipal) -> Response:
+    motion = await run_in_threadpool(votes.get, centre, motion_id)
+    if motion["kind"] != "accession":
+        raise NotFound(f"there is no accession {motion_id}")
+    return JSONBody(motion)
+
+
+@router.post(
+    "/accessions/{motion_id}/votes",
+    openapi_extra=_doc("VoteRequest"),
+    summary="The caller's member votes (approve, reject, abstain); changeable until the vote closes",
+)
+async def vote_accession(
+    motion_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+) -> Response:
+    request = _parse(votes.VoteRequest, body)
+    return JSONBody(await run_in_threadpool(votes.vote, centre, principal, motion_id, request.choice))
+
+
+@router.post(
+    "/accessions/{motion_id}:credentials",
+    response_model=Credentials,
+    summary="Once, to the chair: the admitted member's member_admin login and token",
+)
+async def credentials(motion_id: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+    return JSONBody(await run_in_threadpool(votes.issue_credentials, centre, principal, motion_id))
+
+
+@router.get("/motions", summary="Every vote (accessions, suspensions, reinstatements), newest first")
+async def list_motions(centre: CentreDep, _principal: CurrentPrincipal) -> Response:
+    return JSONBody(await run_in_threadpool(votes.list_motions, centre, None))
+
+
+@router.post(
+    "/motions/{motion_id}/votes", openapi_extra=_doc("VoteRequest"), summary="Vote on any open motion"
+)
+async def vote_motion(
+    motion_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+) -> Response:
+    request = _parse(votes.VoteRequest, body)
+    return JSONBody(await run_in_threadpool(votes.vote, centre, principal, motion_id, request.choice))
+
+
+def _member_vote(kind: str) -> Any:
+    async def open_vote(
+        code: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    ) -> Response:
+        request = _parse(votes.MotionRequest, body)
+        motion = await run_in_threadpool(
+            votes.open_member_vote, centre, principal, kind, code, request.deadline
+        )
+        return JSONBody(motion, status_code=201)
+
+    return open_vote
+
+
+for _kind in ("suspend", "reinstate"):
+    router.add_api_route(
+        f"/members/{{code}}:{_kind}",
+        _member_vote(_kind),
+        methods=["POST"],
+        status_code=201,
+        openapi_extra=_doc("MotionRequest"),
+        summary=f"The chair opens a vote to {_kind} a member",
+        name=f"{_kind}_member",
+    )
