@@ -85,7 +85,8 @@ def test_circle_refusals(centre: Centre, client: ASGIClient, accounts: dict[str,
         assert r.status_code == status, (body, r.text)
     assert client.post("/api/v1/circles", headers=accounts["IQ"].headers, json=cases[0][0]).status_code == 403
     first = {"name": "group", "description": "x", "members": ["IQ", "SY", "RU"]}
-    assert client.post("/api/v1/circles", headers=h, json=first).status_code == 201
+    created = client.post("/api/v1/circles", headers=h, json=first)
+    assert created.status_code == 201 and created.json()["status"] == "active"  # not bilateral
     assert client.post("/api/v1/circles", headers=h, json=first).status_code == 409
     assert client.get("/api/v1/circles", headers=h).json()[0]["name"] == "group"
 
@@ -112,3 +113,26 @@ def test_circle_cli(database_url: str, centre: Centre, accounts: dict[str, Accou
     assert code == 0
     code, out, _ = run("audit", "verify")
     assert code == 0
+
+
+def test_the_chair_may_create_any_circle(
+    centre: Centre, client: ASGIClient, accounts: dict[str, Account]
+) -> None:
+    from datetime import UTC, datetime
+
+    from markaz.governance import chair
+
+    admins = _admins(centre, accounts)
+    body = {"name": "ru-sy", "description": "bilateral RU-SY", "members": ["RU", "SY"]}
+    assert client.post("/api/v1/circles", headers=admins["IQ"].headers, json=body).status_code == 403
+    with centre.db.write() as conn:
+        chair.setup(
+            conn, centre.db.dialect, first_chair="IQ", starts_on=datetime.now(UTC).date(), months=3, actor="t"
+        )
+    r = client.post("/api/v1/circles", headers=admins["IQ"].headers, json=body)
+    assert r.status_code == 201 and r.json()["status"] == "pending"  # both RU and SY must consent
+    client.post("/api/v1/circles/ru-sy:consent", headers=admins["RU"].headers)
+    assert (
+        client.post("/api/v1/circles/ru-sy:consent", headers=admins["SY"].headers).json()["status"]
+        == "active"
+    )

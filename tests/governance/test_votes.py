@@ -186,3 +186,20 @@ def test_accession_cli(database_url: str, centre: Centre, governed: dict[str, Ac
     out = run("accession", "vote", vote_id, "--member", "IQ", "--choice", "nope")
     assert out.exit_code == 1 and out.stderr.startswith("error:")
     assert run("audit", "verify").exit_code == 0
+
+
+def test_withdrawal(
+    centre: Centre, client: ASGIClient, accounts: dict[str, Account], governed: dict[str, Account]
+) -> None:
+    rid = client.post(
+        "/api/v1/reports", headers=accounts["RU"].headers, json={"title": "from RU", "releasable_to": ["ALL"]}
+    ).json()["id"]
+    assert client.post("/api/v1/members/RU:withdraw", headers=governed["SY"].headers).status_code == 403
+    assert client.post("/api/v1/members/RU:withdraw", headers=accounts["RU"].headers).status_code == 403
+    r = client.post("/api/v1/members/RU:withdraw", headers=governed["RU"].headers)
+    assert r.status_code == 200 and r.json()["tokens_revoked"] >= 2
+    assert client.get("/api/v1/reports", headers=accounts["RU"].headers).status_code == 401
+    report = client.get(f"/api/v1/reports/{rid}", headers=accounts["SY"].headers).json()
+    assert report["originator"] == "RU"
+    with centre.db.read() as conn:
+        assert verify(conn).ok

@@ -125,3 +125,10 @@ for _kind in ("suspend", "reinstate"):
         summary=f"The chair opens a vote to {_kind} a member",
         name=f"{_kind}_member",
     )
+
+
+@router.post("/members/{code}:withdraw", summary="The caller's member withdraws: its tokens are revoked")
+async def withdraw(code: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+    from markaz.governance.membership import withdraw as do_withdraw
+
+    return JSONBody(await run_in_threadpool(do_withdraw, centre, principal, code))

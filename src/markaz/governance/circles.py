@@ -11,7 +11,7 @@ from markaz.centre import Centre
 from markaz.domain.enums import Role
 from markaz.domain.models import CIRCLE_NAME_PATTERN, MEMBER_CODE_PATTERN
 from markaz.domain.text import check_label
-from markaz.errors import Forbidden, InvalidInput
+from markaz.errors import Forbidden, InvalidInput, NotFound
 from markaz.storage import circles as store
 from markaz.storage.canonical import iso
 from markaz.storage.members import member_codes
@@ -53,13 +53,18 @@ def public_circle(circle: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(centre: Centre, principal: Principal, request: CircleCreate) -> dict[str, Any]:
-    """The creating member consents by creating; the circle is active once every member consented."""
+    """Create a circle: the chair may create any; another member only circles it belongs to.
+
+    A bilateral circle (two members) is active once both members consented (the creator
+    consents by creating); a larger circle is active at once.
+    """
     require_governance(principal)
     members = sorted(set(request.members))
     if len(members) != len(request.members):
         raise InvalidInput("a circle lists a member twice", field="members")
-    if principal.member not in members:
-        raise Forbidden("a member may only create circles it belongs to")
+    if principal.member not in members and not _is_chair(centre, principal.member):
+        raise Forbidden("a member may only create circles it belongs to; the chair may create any")
+    consented = {principal.member} if len(members) == 2 else set(members)
     db = centre.db
     with db.write() as conn:
         known, active = member_codes(conn)
@@ -75,10 +80,19 @@ def create(centre: Centre, principal: Principal, request: CircleCreate) -> dict[
             description=request.description,
             created_by=principal.member,
             members=members,
-            consented={principal.member},
+            consented=consented,
             actor=principal.username,
         )
     return public_circle(circle)
+
+
+def _is_chair(centre: Centre, member: str) -> bool:
+    from markaz.governance import chair
+
+    try:
+        return chair.current(centre).member == member
+    except NotFound:
+        return False
 
 
 def _check_name(name: str) -> str:
