@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     default_page_size: int = Field(100, ge=1, le=10_000)
     token_default_days: int = Field(90, ge=1, le=3650)
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
+    vote_quorum: str = Field("2/3", pattern=r"^[1-9][0-9]?/[1-9][0-9]?$")
+    vote_rule: Literal["unanimity", "majority"] = "unanimity"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -33,6 +35,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "MARKAZ_SECRET_KEY must be set to a random value of at least 32 characters in production"
             )
+        num, den = (int(x) for x in self.vote_quorum.split("/"))
+        if num > den:
+            raise ValueError("vote_quorum is a fraction of the active members, at most 1/1")
         if self.default_page_size > self.max_page_size:
             raise ValueError("default_page_size may not exceed max_page_size")
         return self

@@ -57,15 +57,22 @@ class VoteRequest(BaseModel):
     choice: Literal["approve", "reject", "abstain"]
 
 
+RULES = {
+    "unanimity": "unanimity of the active members that voted (no rejection, at least one approval)",
+    "majority": "a majority of the approvals and rejections cast",
+}
+
+
 @dataclass(frozen=True)
 class Decision:
-    """Unanimity of those that voted (no rejection, at least one approval), with a quorum."""
+    """The tally of a vote under its rule: unanimity (the default) or majority, with a quorum."""
 
     approve: int
     reject: int
     abstain: int
     electorate: int
     quorum: int
+    rule: str = "unanimity"
 
     @property
     def quorate(self) -> bool:
@@ -73,10 +80,14 @@ class Decision:
 
     @property
     def passes(self) -> bool:
+        if self.rule == "majority":
+            return self.quorate and self.approve > self.reject
         return self.quorate and self.reject == 0 and self.approve > 0
 
 
-def decide(votes: Mapping[str, str], electorate: set[str], quorum: tuple[int, int] = QUORUM) -> Decision:
+def decide(
+    votes: Mapping[str, str], electorate: set[str], quorum: tuple[int, int] = QUORUM, rule: str = "unanimity"
+) -> Decision:
     counted = [choice for member, choice in votes.items() if member in electorate]
     return Decision(
         approve=counted.count("approve"),
@@ -84,6 +95,7 @@ def decide(votes: Mapping[str, str], electorate: set[str], quorum: tuple[int, in
         abstain=counted.count("abstain"),
         electorate=len(electorate),
         quorum=math.ceil(quorum[0] * len(electorate) / quorum[1]),
+        rule=rule,
     )
 
 
@@ -119,6 +131,7 @@ def snapshot(m: Mapping[str, Any]) -> dict[str, Any]:
         "opened_at": iso(m["opened_at"]),
         "deadline": iso(m["deadline"]),
         "quorum": [m["quorum_num"], m["quorum_den"]],
+        "rule_name": m["rule"],
         "decided_at": iso(m["decided_at"]),
         "outcome": m["outcome"],
         "credentials_issued": bool(m["credentials_issued"]),
@@ -136,12 +149,15 @@ def _audit(
 
 def public(conn: Connection, m: Mapping[str, Any]) -> dict[str, Any]:
     d = decide(
-        {k: c for k, (c, _t) in m["votes"].items()}, _electorate(conn, m), (m["quorum_num"], m["quorum_den"])
+        {k: c for k, (c, _t) in m["votes"].items()},
+        _electorate(conn, m),
+        (m["quorum_num"], m["quorum_den"]),
+        m["rule"],
     )
     return {
         **snapshot(m),
-        "rule": "unanimity of the active members that voted (no rejection, at least one approval), "
-        f"with a quorum of {m['quorum_num']}/{m['quorum_den']} of the active members",
+        "rule": f"{RULES[m['rule']]}, with a quorum of {m['quorum_num']}/{m['quorum_den']} "
+        "of the active members",
         "tally": {
             "approve": d.approve,
             "reject": d.reject,
@@ -154,7 +170,10 @@ def public(conn: Connection, m: Mapping[str, Any]) -> dict[str, Any]:
 
 def _close(centre: Centre, conn: Connection, m: dict[str, Any], now: datetime, actor: str) -> None:
     d = decide(
-        {k: c for k, (c, _t) in m["votes"].items()}, _electorate(conn, m), (m["quorum_num"], m["quorum_den"])
+        {k: c for k, (c, _t) in m["votes"].items()},
+        _electorate(conn, m),
+        (m["quorum_num"], m["quorum_den"]),
+        m["rule"],
     )
     status = "approved" if d.passes else "rejected"
     outcome = {
@@ -214,6 +233,8 @@ def _open(
         raise InvalidInput("the deadline must be in the future", field="deadline")
     if deadline > now + timedelta(days=366):
         raise InvalidInput("the deadline may be at most a year away", field="deadline")
+    num, den = centre.settings.vote_quorum.split("/")
+    quorum = (int(num), int(den))
     db = centre.db
     with db.write() as conn:
         settle(centre, conn, now)
@@ -241,8 +262,9 @@ def _open(
                 opened_by=principal.member,
                 opened_at=now,
                 deadline=deadline,
-                quorum_num=QUORUM[0],
-                quorum_den=QUORUM[1],
+                quorum_num=quorum[0],
+                quorum_den=quorum[1],
+                rule=centre.settings.vote_rule,
                 decided_at=None,
                 outcome=None,
                 credentials_issued=False,

@@ -234,6 +234,7 @@ motions = Table(
     Column("deadline", UtcDateTime, nullable=False),
     Column("quorum_num", SmallInteger, nullable=False),
     Column("quorum_den", SmallInteger, nullable=False),
+    Column("rule", String(12), nullable=False),
     Column("decided_at", UtcDateTime),
     Column("outcome", JSON),
     Column("credentials_issued", Boolean, nullable=False),

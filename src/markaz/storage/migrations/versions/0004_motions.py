@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("deadline", UtcDateTime, nullable=False),
         sa.Column("quorum_num", sa.SmallInteger, nullable=False),
         sa.Column("quorum_den", sa.SmallInteger, nullable=False),
+        sa.Column("rule", sa.String(12), nullable=False),
         sa.Column("decided_at", UtcDateTime),
         sa.Column("outcome", sa.JSON),
         sa.Column("credentials_issued", sa.Boolean, nullable=False),
