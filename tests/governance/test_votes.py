@@ -203,3 +203,23 @@ def test_withdrawal(
     assert report["originator"] == "RU"
     with centre.db.read() as conn:
         assert verify(conn).ok
+
+
+def test_the_chair_closes_a_vote(client: ASGIClient, governed: dict[str, Account]) -> None:
+    motion = _apply(client, governed["IQ"], "KZ").json()
+    for code in ("IQ", "RU", "SY"):
+        client.post(
+            f"/api/v1/motions/{motion['id']}/votes",
+            headers=governed[code].headers,
+            json={"choice": "approve"},
+        )
+    assert (
+        client.post(f"/api/v1/motions/{motion['id']}:close", headers=governed["RU"].headers).status_code
+        == 403
+    )
+    closed = client.post(f"/api/v1/motions/{motion['id']}:close", headers=governed["IQ"].headers).json()
+    assert closed["status"] == "approved" and closed["tally"]["approve"] == 3
+    assert (
+        client.post(f"/api/v1/motions/{motion['id']}:close", headers=governed["IQ"].headers).status_code
+        == 409
+    )

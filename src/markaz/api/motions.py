@@ -87,6 +87,11 @@ async def credentials(motion_id: str, centre: CentreDep, principal: CurrentPrinc
     return JSONBody(await run_in_threadpool(votes.issue_credentials, centre, principal, motion_id))
 
 
+@router.post("/motions/{motion_id}:close", summary="The chair closes a vote now, on the votes cast so far")
+async def close_motion(motion_id: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+    return JSONBody(await run_in_threadpool(votes.close, centre, principal, motion_id))
+
+
 @router.get("/motions", summary="Every vote (accessions, suspensions, reinstatements), newest first")
 async def list_motions(centre: CentreDep, _principal: CurrentPrincipal) -> Response:
     return JSONBody(await run_in_threadpool(votes.list_motions, centre, None))

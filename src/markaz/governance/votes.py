@@ -319,6 +319,19 @@ def vote(centre: Centre, principal: Principal, motion_id: str, choice: str) -> d
         return public(conn, m)
 
 
+def close(centre: Centre, principal: Principal, motion_id: str) -> dict[str, Any]:
+    """The chair closes a vote before its deadline; it is decided on the votes cast so far."""
+    _require_chair(centre, principal)
+    now = datetime.now(UTC)
+    with centre.db.write() as conn:
+        settle(centre, conn, now)
+        m = _load(conn, motion_id)
+        if m["status"] != "open":
+            raise Conflict(f"the vote {motion_id} is closed ({m['status']})")
+        _close(centre, conn, m, now, principal.username)
+        return public(conn, _load(conn, motion_id))
+
+
 def get(centre: Centre, motion_id: str) -> dict[str, Any]:
     with centre.db.write() as conn:
         settle(centre, conn, datetime.now(UTC))
