@@ -8,21 +8,16 @@ import typer
 
 from markaz.centre import Centre
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
-from markaz.cli.members import acting_principal, check_code
-from markaz.domain.enums import MemberStatus, Role
+from markaz.cli.members import acting_as
+from markaz.domain.enums import Role
 from markaz.governance import chair, votes
-from markaz.storage.members import get_member
 from markaz.storage.principals import Principal
 
 accession_app = typer.Typer(help="Accession of new members by vote.", no_args_is_help=True)
 
 
 def _admin(centre: Centre, member: str) -> Principal:
-    check_code(member)
-    with centre.db.write() as conn:
-        row = acting_principal(conn, centre.db.dialect, member, None, Role.MEMBER_ADMIN)
-        status = MemberStatus(get_member(conn, member)["status"])
-    return Principal(row["id"], row["username"], member, Role.MEMBER_ADMIN, status)
+    return acting_as(centre, member, role=Role.MEMBER_ADMIN)
 
 
 @accession_app.command("apply")

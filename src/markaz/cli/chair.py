@@ -7,13 +7,11 @@ from datetime import UTC, date, datetime
 import typer
 
 from markaz.cli._common import OPERATOR, DatabaseUrl, centre_for, readable_errors
-from markaz.cli.members import acting_principal, check_code
-from markaz.domain.enums import MemberStatus, Role
+from markaz.cli.members import acting_as, check_code
+from markaz.domain.enums import Role
 from markaz.errors import InvalidInput
 from markaz.governance import chair
 from markaz.governance.terms import add_months
-from markaz.storage.members import get_member
-from markaz.storage.principals import Principal
 
 chair_app = typer.Typer(help="The rotating chair (terms of at most three months).", no_args_is_help=True)
 
@@ -81,12 +79,8 @@ def handover(
     database_url: DatabaseUrl = None,
 ) -> None:
     """The chair steps down today; the next member's full term starts today."""
-    check_code(member)
     centre = centre_for(database_url)
-    with centre.db.write() as conn:
-        row = acting_principal(conn, centre.db.dialect, member, None, Role.MEMBER_ADMIN)
-        status = MemberStatus(get_member(conn, member)["status"])
-    term = chair.handover(centre, Principal(row["id"], row["username"], member, Role.MEMBER_ADMIN, status))
+    term = chair.handover(centre, acting_as(centre, member, role=Role.MEMBER_ADMIN))
     typer.echo(f"{term.member} now chairs the centre until {term.ends_on.isoformat()}")
 
 

@@ -6,10 +6,9 @@ import typer
 
 from markaz.centre import Centre
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
-from markaz.cli.members import acting_principal, check_code
-from markaz.domain.enums import MemberStatus, Role
+from markaz.cli.members import acting_as
+from markaz.domain.enums import Role
 from markaz.governance import circles
-from markaz.storage.members import get_member
 from markaz.storage.principals import Principal
 
 circle_app = typer.Typer(
@@ -18,12 +17,8 @@ circle_app = typer.Typer(
 
 
 def _admin(database_url: str | None, member: str) -> tuple[Centre, Principal]:
-    check_code(member)
     centre = centre_for(database_url)
-    with centre.db.write() as conn:
-        row = acting_principal(conn, centre.db.dialect, member, None, Role.MEMBER_ADMIN)
-        status = MemberStatus(get_member(conn, member)["status"])
-    return centre, Principal(row["id"], row["username"], member, Role.MEMBER_ADMIN, status)
+    return centre, acting_as(centre, member, role=Role.MEMBER_ADMIN)
 
 
 @circle_app.command("add")

@@ -9,15 +9,23 @@ from typing import Any
 import typer
 from sqlalchemy import Connection
 
+from markaz.centre import Centre
 from markaz.cli._common import OPERATOR, DatabaseUrl, centre_for, readable_errors
-from markaz.domain.enums import Role
+from markaz.domain.enums import MemberStatus, Role
 from markaz.domain.models import MEMBER_CODE_PATTERN
 from markaz.domain.text import check_label
 from markaz.errors import InvalidInput, NotFound
 from markaz.storage.canonical import iso
 from markaz.storage.dialects import StorageDialect
-from markaz.storage.members import add_member, list_members
-from markaz.storage.principals import add_principal, create_token, find_principal, list_tokens, revoke_token
+from markaz.storage.members import add_member, get_member, list_members
+from markaz.storage.principals import (
+    Principal,
+    add_principal,
+    create_token,
+    find_principal,
+    list_tokens,
+    revoke_token,
+)
 
 member_app = typer.Typer(help="Members of the centre.", no_args_is_help=True)
 user_app = typer.Typer(help="People who sign in.", no_args_is_help=True)
@@ -67,6 +75,15 @@ def acting_principal(
     return find_principal(conn, username) or add_principal(
         conn, dialect, username=username, member=member, role=role, kind="system", actor=OPERATOR
     )
+
+
+def acting_as(centre: Centre, member: str, user: str | None = None, role: Role = Role.ANALYST) -> Principal:
+    """The Principal a command acts as: a user of `member`, or its system principal with `role`."""
+    check_code(member)
+    with centre.db.write() as conn:
+        row = acting_principal(conn, centre.db.dialect, member, user, role)
+        status = MemberStatus(get_member(conn, member)["status"])
+    return Principal(row["id"], row["username"], member, Role(row["role"]), status)
 
 
 @member_app.command("add")

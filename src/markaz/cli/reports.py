@@ -12,13 +12,11 @@ import typer
 
 from markaz.api.filters import report_filter
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
-from markaz.cli.members import acting_principal, check_code
+from markaz.cli.members import acting_as, check_code
 from markaz.collection import intake
 from markaz.dissemination import pull
-from markaz.domain.enums import Category, MemberStatus, Precedence, ReportStatus, Role
+from markaz.domain.enums import Category, MemberStatus, Precedence, ReportStatus
 from markaz.errors import InvalidInput, MalformedBody
-from markaz.storage.members import get_member
-from markaz.storage.principals import Principal
 
 report_app = typer.Typer(help="Submit and read reports as one member.", no_args_is_help=True)
 
@@ -31,14 +29,6 @@ def _read_json(source: str) -> Any:
         raise MalformedBody(
             f"{'stdin' if source == '-' else source} is not valid UTF-8 JSON: {exc}"
         ) from None
-
-
-def _principal(centre: Any, member: str, user: str | None) -> Principal:
-    check_code(member)
-    with centre.db.write() as conn:
-        row = acting_principal(conn, centre.db.dialect, member, user)
-        status = get_member(conn, member)["status"]
-    return Principal(row["id"], row["username"], member, Role(row["role"]), MemberStatus(status))
 
 
 @report_app.command("submit")
@@ -57,7 +47,7 @@ def submit(
     if not items:
         raise InvalidInput("the file holds an empty list")
     centre = centre_for(database_url)
-    principal = _principal(centre, member, user)
+    principal = acting_as(centre, member, user)
     if principal.member_status != MemberStatus.ACTIVE:
         raise InvalidInput(f"member {member} is {principal.member_status.value} and cannot submit")
     failed = 0
