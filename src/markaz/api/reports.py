@@ -210,3 +210,28 @@ async def observations_geojson(
         pull.observations_geojson, centre, principal.member, f, limit=n, cursor=cursor
     )
     return JSONBody(page, media_type="application/geo+json")
+
+
+@router.get(
+    "/reports/{report_id}/suggestions", summary="Observations suggested by extraction (originator only)"
+)
+async def list_suggestions(report_id: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+    from markaz.processing import suggest
+
+    return JSONBody(await run_in_threadpool(suggest.list_for, centre, principal, report_id))
+
+
+@router.post(
+    "/suggestions/{suggestion_id}:confirm", summary="Confirm a suggestion: it becomes an observation"
+)
+async def confirm_suggestion(suggestion_id: int, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+    from markaz.processing import suggest
+
+    return JSONBody(await run_in_threadpool(suggest.decide, centre, principal, suggestion_id, True))
+
+
+@router.post("/suggestions/{suggestion_id}:dismiss", summary="Dismiss a suggestion")
+async def dismiss_suggestion(suggestion_id: int, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+    from markaz.processing import suggest
+
+    return JSONBody(await run_in_threadpool(suggest.decide, centre, principal, suggestion_id, False))

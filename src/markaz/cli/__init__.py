@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from markaz.cli import accession, admin, audit_cmd, chair, circles, members, reports, serve
+from markaz.cli import accession, admin, audit_cmd, chair, circles, members, reports, serve, worker
 
 
 def build_app() -> typer.Typer:
@@ -23,6 +23,7 @@ def build_app() -> typer.Typer:
     circles.register(app)
     chair.register(app)
     accession.register(app)
+    worker.register(app)
     try:
         from markaz.cli import extract
     except ImportError:  # pragma: no cover - the processing package is always installed

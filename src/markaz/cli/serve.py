@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 
 import typer
 
@@ -32,6 +33,7 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="address to listen on"),
         port: int = typer.Option(8600, min=1, max=65535, help="port to listen on"),
         log_level: str = typer.Option("warning", help="uvicorn log level"),
+        no_worker: bool = typer.Option(False, "--no-worker", help="do not run queued jobs in this process"),
         workers: int = typer.Option(
             1, min=1, max=64, help="API processes; they share the database (one writer at a time on SQLite)"
         ),
@@ -49,6 +51,12 @@ def register(app: typer.Typer) -> None:
         if current_revision(centre.db) != head_revision():
             raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
         tune_gc()
+        stop = threading.Event()
+        if not no_worker:
+            # On SQLite the queue's worker runs inside the server by default (one writer).
+            from markaz.cli.worker import work
+
+            threading.Thread(target=work, args=(centre, stop), name="markaz-worker", daemon=True).start()
         typer.echo(f"markaz serving on http://{host}:{port} (API docs at /api/docs)")
         if workers > 1:
             centre.close()
@@ -72,3 +80,4 @@ def register(app: typer.Typer) -> None:
             timeout_keep_alive=30,
             h11_max_incomplete_event_size=64 * 1024,
         )
+        stop.set()

@@ -126,6 +126,11 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
 
     for motion_id in conn.execute(select(motions.c.id)).scalars().all():
         yield "motion", motion_id, object_hash(motion_snapshot(load_motion(conn, motion_id)))
+    from markaz.processing.suggest import suggestion_snapshot
+    from markaz.storage.schema import suggestions
+
+    for row in conn.execute(select(suggestions)).mappings():
+        yield "suggestion", str(row["id"]), object_hash(suggestion_snapshot(dict(row)))
     for row in conn.execute(select(chair_terms)).mappings():
         yield "chair_term", row["starts_on"].isoformat(), object_hash(chair_term_snapshot(dict(row)))
 

@@ -13,7 +13,7 @@ from sqlalchemy.sql import Select
 from markaz.storage import audit
 from markaz.storage.canonical import iso, object_hash, report_snapshot
 from markaz.storage.dialects import BBox, StorageDialect
-from markaz.storage.schema import observations, report_access, reports
+from markaz.storage.schema import jobs, observations, report_access, reports
 
 
 @dataclass
@@ -106,6 +106,24 @@ def insert_reports(
     if obs_rows:
         conn.execute(observations.insert(), obs_rows)
     dialect.insert_search_rows(conn, [{"report_id": p.row["id"], "content": p.search_text} for p in to_write])
+    # Free text without observations: extraction runs later from the durable queue, never
+    # inside the request; the job is part of this transaction so it cannot be lost.
+    extract = [
+        {
+            "kind": "extract",
+            "ref": p.row["id"],
+            "priority": p.row["precedence_rank"],
+            "state": "queued",
+            "attempts": 0,
+            "created_at": p.row["created_at"],
+            "claimed_at": None,
+            "last_error": None,
+        }
+        for p in to_write
+        if not p.observations and p.row["body"].strip()
+    ]
+    if extract:
+        conn.execute(jobs.insert(), extract)
     audit.append(
         conn,
         dialect,

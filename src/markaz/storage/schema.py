@@ -249,3 +249,37 @@ motion_votes = Table(
     Column("cast_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("motion_id", "member_code"),
 )
+
+# Work that runs after the commit, claimed by workers by priority then age. Written in the
+# transaction that stores what it is about, so a crash loses nothing that was acknowledged.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("ref", String(64), nullable=False),
+    Column("priority", SmallInteger, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("attempts", SmallInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("claimed_at", UtcDateTime),
+    Column("last_error", Text),
+    Index(None, "state", "priority", "id"),
+)
+
+# Observations the extractor suggests for a report sent as free text, kept apart from the
+# author's own until the originator confirms (they become observations) or dismisses them.
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("report_id", String(26), ForeignKey("reports.id"), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("geometry", JSON, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", UtcDateTime),
+    Index(None, "report_id"),
+)
