@@ -119,3 +119,21 @@ def test_seed_articles_and_cli(
     ]
     names = {s["evidence"].get("geonameid") for per in found for s in per}
     assert 98182 in names  # Baghdad is named in the seed articles
+    runner = CliRunner()
+    listed = runner.invoke(
+        build_app(), ["report", "suggestions", ids[0], "--member", "IQ", "--database-url", database_url]
+    )
+    assert listed.exit_code == 0 and "suggested" in listed.stdout
+    first = listed.stdout.split()[0]
+    done = runner.invoke(
+        build_app(), ["report", "confirm", first, "--member", "IQ", "--database-url", database_url]
+    )
+    assert done.exit_code == 0 and "confirmed" in done.stdout
+    again = runner.invoke(
+        build_app(), ["report", "dismiss", first, "--member", "IQ", "--database-url", database_url]
+    )
+    assert again.exit_code == 1 and again.stderr.startswith("error: suggestion")
+    other = runner.invoke(
+        build_app(), ["report", "suggestions", ids[0], "--member", "SY", "--database-url", database_url]
+    )
+    assert other.exit_code == 1 and "there is no report" in other.stderr

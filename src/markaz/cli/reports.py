@@ -118,5 +118,59 @@ def get(
     )
 
 
+@report_app.command("suggestions")
+@readable_errors
+def suggestions(
+    report_id: str = typer.Argument(...),
+    member: str = typer.Option(..., "--member", help="the originating member"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List the observations extraction suggested for a report (originator only)."""
+    from markaz.processing import suggest
+
+    centre = centre_for(database_url)
+    for s in suggest.list_for(centre, acting_as(centre, member), report_id):
+        lon, lat = s["geometry"]["coordinates"]
+        what = s["evidence"].get("name") or s["evidence"].get("format")
+        typer.echo(
+            f"{s['id']:>6}  {s['state']:<10} {s['category']:<15} {lat:.5f},{lon:.5f}  "
+            f"{s['confidence']:.1f}  {s['evidence']['kind']}: {what}"
+        )
+
+
+def _decide(
+    suggestion_id: int, member: str, user: str | None, database_url: str | None, confirm: bool
+) -> None:
+    from markaz.processing import suggest
+
+    centre = centre_for(database_url)
+    s = suggest.decide(centre, acting_as(centre, member, user), suggestion_id, confirm)
+    typer.echo(f"suggestion {s['id']} {s['state']}")
+
+
+@report_app.command("confirm")
+@readable_errors
+def confirm(
+    suggestion_id: int = typer.Argument(...),
+    member: str = typer.Option(..., "--member"),
+    user: str = typer.Option(None, "--user", help="decide as this user of the member"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Confirm a suggestion: it becomes an observation of its report."""
+    _decide(suggestion_id, member, user, database_url, True)
+
+
+@report_app.command("dismiss")
+@readable_errors
+def dismiss(
+    suggestion_id: int = typer.Argument(...),
+    member: str = typer.Option(..., "--member"),
+    user: str = typer.Option(None, "--user", help="decide as this user of the member"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Dismiss a suggestion."""
+    _decide(suggestion_id, member, user, database_url, False)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
