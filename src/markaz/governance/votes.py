@@ -21,9 +21,9 @@ from markaz.domain.text import check_free_text, check_label
 from markaz.errors import Conflict, Forbidden, InvalidInput, NotFound
 from markaz.governance import chair
 from markaz.storage import audit
-from markaz.storage.canonical import iso
 from markaz.storage.dialects import StorageDialect
 from markaz.storage.members import add_member, list_members, set_member_status
+from markaz.storage.motions import load_motion, motion_snapshot
 from markaz.storage.principals import Principal, add_principal, create_token
 from markaz.storage.schema import motion_votes, motions
 
@@ -108,42 +108,11 @@ def _electorate(conn: Connection, motion: Mapping[str, Any]) -> set[str]:
     }
 
 
-def _load(conn: Connection, motion_id: str) -> dict[str, Any]:
-    row = conn.execute(select(motions).where(motions.c.id == motion_id)).mappings().first()
-    if row is None:
-        raise NotFound(f"there is no vote {motion_id}")
-    out = dict(row)
-    out["votes"] = {
-        v.member_code: (v.choice, v.cast_at)
-        for v in conn.execute(select(motion_votes).where(motion_votes.c.motion_id == motion_id))
-    }
-    return out
-
-
-def snapshot(m: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "id": m["id"],
-        "kind": m["kind"],
-        "subject": m["subject"],
-        "candidate": m["candidate"],
-        "status": m["status"],
-        "opened_by": m["opened_by"],
-        "opened_at": iso(m["opened_at"]),
-        "deadline": iso(m["deadline"]),
-        "quorum": [m["quorum_num"], m["quorum_den"]],
-        "rule_name": m["rule"],
-        "decided_at": iso(m["decided_at"]),
-        "outcome": m["outcome"],
-        "credentials_issued": bool(m["credentials_issued"]),
-        "votes": {k: [c, iso(t)] for k, (c, t) in sorted(m["votes"].items())},
-    }
-
-
 def _audit(
     conn: Connection, dialect: StorageDialect, motion_id: str, action: str, actor: str
 ) -> dict[str, Any]:
-    m = _load(conn, motion_id)
-    audit.append(conn, dialect, actor, [audit.AuditEvent.of(action, "motion", motion_id, snapshot(m))])
+    m = load_motion(conn, motion_id)
+    audit.append(conn, dialect, actor, [audit.AuditEvent.of(action, "motion", motion_id, motion_snapshot(m))])
     return m
 
 
@@ -155,7 +124,7 @@ def public(conn: Connection, m: Mapping[str, Any]) -> dict[str, Any]:
         m["rule"],
     )
     return {
-        **snapshot(m),
+        **motion_snapshot(m),
         "rule": f"{RULES[m['rule']]}, with a quorum of {m['quorum_num']}/{m['quorum_den']} "
         "of the active members",
         "tally": {
@@ -209,7 +178,7 @@ def settle(centre: Centre, conn: Connection, now: datetime) -> None:
         .all()
     )
     for motion_id in due:
-        _close(centre, conn, _load(conn, motion_id), now, "clock")
+        _close(centre, conn, load_motion(conn, motion_id), now, "clock")
 
 
 def _require_chair(centre: Centre, principal: Principal) -> None:
@@ -295,7 +264,7 @@ def vote(centre: Centre, principal: Principal, motion_id: str, choice: str) -> d
     db = centre.db
     with db.write() as conn:
         settle(centre, conn, now)
-        m = _load(conn, motion_id)
+        m = load_motion(conn, motion_id)
         if m["status"] != "open":
             raise Conflict(f"the vote {motion_id} is closed ({m['status']})")
         if principal.member not in _electorate(conn, m):
@@ -315,7 +284,7 @@ def vote(centre: Centre, principal: Principal, motion_id: str, choice: str) -> d
         m = _audit(conn, db.dialect, motion_id, "motion.vote", principal.username)
         if _electorate(conn, m) <= set(m["votes"]):
             _close(centre, conn, m, now, principal.username)
-            m = _load(conn, motion_id)
+            m = load_motion(conn, motion_id)
         return public(conn, m)
 
 
@@ -325,17 +294,17 @@ def close(centre: Centre, principal: Principal, motion_id: str) -> dict[str, Any
     now = datetime.now(UTC)
     with centre.db.write() as conn:
         settle(centre, conn, now)
-        m = _load(conn, motion_id)
+        m = load_motion(conn, motion_id)
         if m["status"] != "open":
             raise Conflict(f"the vote {motion_id} is closed ({m['status']})")
         _close(centre, conn, m, now, principal.username)
-        return public(conn, _load(conn, motion_id))
+        return public(conn, load_motion(conn, motion_id))
 
 
 def get(centre: Centre, motion_id: str) -> dict[str, Any]:
     with centre.db.write() as conn:
         settle(centre, conn, datetime.now(UTC))
-        return public(conn, _load(conn, motion_id))
+        return public(conn, load_motion(conn, motion_id))
 
 
 def list_motions(centre: Centre, kind: str | None = None) -> list[dict[str, Any]]:
@@ -344,7 +313,7 @@ def list_motions(centre: Centre, kind: str | None = None) -> list[dict[str, Any]
         query = select(motions.c.id).order_by(motions.c.id.desc())
         if kind:
             query = query.where(motions.c.kind == kind)
-        return [public(conn, _load(conn, i)) for i in conn.execute(query).scalars().all()]
+        return [public(conn, load_motion(conn, i)) for i in conn.execute(query).scalars().all()]
 
 
 def issue_credentials(centre: Centre, principal: Principal, motion_id: str) -> dict[str, str]:
@@ -353,7 +322,7 @@ def issue_credentials(centre: Centre, principal: Principal, motion_id: str) -> d
     db = centre.db
     with db.write() as conn:
         settle(centre, conn, datetime.now(UTC))
-        m = _load(conn, motion_id)
+        m = load_motion(conn, motion_id)
         if m["kind"] != "accession" or m["status"] != "approved":
             raise Conflict("credentials exist only for an approved accession")
         if m["credentials_issued"]:

@@ -13,7 +13,7 @@ from markaz.domain.enums import Category
 from markaz.errors import Conflict, Forbidden, NotFound
 from markaz.storage import audit, queue
 from markaz.storage import reports as store
-from markaz.storage.canonical import iso
+from markaz.storage.canonical import suggestion_snapshot
 from markaz.storage.principals import Principal
 from markaz.storage.schema import observations, reports, suggestions
 
@@ -32,20 +32,6 @@ SPECIFICITY = [
     Category.OTHER,
 ]
 MAX_SUGGESTIONS = 20
-
-
-def suggestion_snapshot(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "report_id": row["report_id"],
-        "category": row["category"],
-        "geometry": row["geometry"],
-        "evidence": row["evidence"],
-        "confidence": row["confidence"],
-        "state": row["state"],
-        "decided_by": row["decided_by"],
-        "decided_at": iso(row["decided_at"]),
-    }
 
 
 def suggest(result: dict[str, Any]) -> list[dict[str, Any]]:

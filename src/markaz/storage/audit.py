@@ -11,24 +11,32 @@ from sqlalchemy import Connection, select, update
 
 from markaz.storage.canonical import (
     canonical_json,
+    chair_term_snapshot,
     iso,
     member_snapshot,
     object_hash,
     principal_snapshot,
     report_snapshot,
+    rotation_snapshot,
     sha256_hex,
+    suggestion_snapshot,
     token_snapshot,
 )
 from markaz.storage.dialects import StorageDialect
+from markaz.storage.motions import load_motion, motion_snapshot
 from markaz.storage.schema import (
     api_tokens,
     audit_head,
     audit_log,
+    chair_rotation,
+    chair_terms,
     members,
+    motions,
     observations,
     principals,
     report_access,
     reports,
+    suggestions,
 )
 
 GENESIS_HASH = "0" * 64
@@ -114,20 +122,14 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
     for object_type, table, snapshot, key in simple:
         for row in conn.execute(select(table)).mappings():
             yield object_type, str(row[key]), object_hash(snapshot(dict(row)))
-    from markaz.storage.canonical import chair_term_snapshot, rotation_snapshot
+    # circles.py writes through this module, so it is imported here rather than at the top.
     from markaz.storage.circles import circle_snapshot, list_circles
-    from markaz.storage.schema import chair_rotation, chair_terms
 
     for row in conn.execute(select(chair_rotation)).mappings():
         yield "rotation", str(row["id"]), object_hash(rotation_snapshot(dict(row)))
-    from markaz.governance.votes import _load as load_motion
-    from markaz.governance.votes import snapshot as motion_snapshot
-    from markaz.storage.schema import motions
 
     for motion_id in conn.execute(select(motions.c.id)).scalars().all():
         yield "motion", motion_id, object_hash(motion_snapshot(load_motion(conn, motion_id)))
-    from markaz.processing.suggest import suggestion_snapshot
-    from markaz.storage.schema import suggestions
 
     for row in conn.execute(select(suggestions)).mappings():
         yield "suggestion", str(row["id"]), object_hash(suggestion_snapshot(dict(row)))

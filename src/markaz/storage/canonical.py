@@ -117,5 +117,19 @@ def chair_term_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def suggestion_snapshot(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "report_id": row["report_id"],
+        "category": row["category"],
+        "geometry": row["geometry"],
+        "evidence": row["evidence"],
+        "confidence": row["confidence"],
+        "state": row["state"],
+        "decided_by": row["decided_by"],
+        "decided_at": iso(row["decided_at"]),
+    }
+
+
 def object_hash(snapshot: Mapping[str, Any]) -> str:
     return sha256_hex(canonical_json(snapshot))
