@@ -223,3 +223,24 @@ def test_the_chair_closes_a_vote(client: ASGIClient, governed: dict[str, Account
         client.post(f"/api/v1/motions/{motion['id']}:close", headers=governed["IQ"].headers).status_code
         == 409
     )
+
+
+def test_suspending_the_chair_closes_its_term(client: ASGIClient, governed: dict[str, Account]) -> None:
+    # IQ chairs; hand over so RU chairs, then suspend RU: its term closes today, SY chairs.
+    client.post("/api/v1/governance/handover", headers=governed["IQ"].headers)
+    assert client.get("/api/v1/governance/chair", headers=governed["SY"].headers).json()["member"] == "RU"
+    deadline = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    # The chair opens votes, including one on itself; it does not vote on its own suspension.
+    motion = client.post(
+        "/api/v1/members/RU:suspend", headers=governed["RU"].headers, json={"deadline": deadline}
+    )
+    assert motion.status_code == 201
+    for code in ("IQ", "SY", "IR"):
+        r = client.post(
+            f"/api/v1/motions/{motion.json()['id']}/votes",
+            headers=governed[code].headers,
+            json={"choice": "approve"},
+        )
+    assert r.json()["status"] == "approved"
+    chair_now = client.get("/api/v1/governance/chair", headers=governed["SY"].headers).json()
+    assert chair_now["member"] == "SY"
