@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, tuple_, update
+from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.sql import Select
 
 from markaz.storage import audit
@@ -55,16 +55,20 @@ class InsertOutcome:
 
 
 def existing_client_refs(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-    keys = list(keys)
+    # Grouped by originator so the lookup uses the (originator, client_ref) unique index;
+    # a row-value IN list makes SQLite scan the whole reports table.
+    by_originator: dict[str, list[str]] = {}
+    for originator, ref in keys:
+        by_originator.setdefault(originator, []).append(ref)
     found: dict[tuple[str, str], str] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        for originator, ref, rid in conn.execute(
-            select(reports.c.originator, reports.c.client_ref, reports.c.id).where(
-                tuple_(reports.c.originator, reports.c.client_ref).in_(chunk)
-            )
-        ):
-            found[(originator, ref)] = rid
+    for originator, refs in by_originator.items():
+        for start in range(0, len(refs), 500):
+            for ref, rid in conn.execute(
+                select(reports.c.client_ref, reports.c.id).where(
+                    reports.c.originator == originator, reports.c.client_ref.in_(refs[start : start + 500])
+                )
+            ):
+                found[(originator, ref)] = rid
     return found
 
 
