@@ -9,7 +9,7 @@ from pydantic.json_schema import models_json_schema
 from starlette.responses import RedirectResponse
 
 from markaz import __version__
-from markaz.api import circles, errors, governance, limits, members, motions, reports
+from markaz.api import circles, comments, errors, governance, limits, members, motions, reports
 from markaz.centre import Centre
 from markaz.domain.models import ReportCorrection, ReportCreate, RetractRequest
 from markaz.settings import Settings
@@ -35,6 +35,7 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(circles.router)
     app.include_router(governance.router)
     app.include_router(motions.router)
+    app.include_router(comments.router)
     _document_bodies(app)
 
     @app.get("/", include_in_schema=False)

@@ -24,6 +24,9 @@ def build_app() -> typer.Typer:
     chair.register(app)
     accession.register(app)
     worker.register(app)
+    from markaz.cli import views
+
+    views.register(app)
     try:
         from markaz.cli import extract
     except ImportError:  # pragma: no cover - the processing package is always installed

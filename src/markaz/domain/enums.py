@@ -85,3 +85,13 @@ class ReportStatus(StrEnum):
     ACTIVE = "active"
     SUPERSEDED = "superseded"
     RETRACTED = "retracted"
+
+
+class Opinion(StrEnum):
+    """The STIX 2.1 opinion scale (opinion-enum), for views exchanged on an item."""
+
+    STRONGLY_DISAGREE = "strongly-disagree"
+    DISAGREE = "disagree"
+    NEUTRAL = "neutral"
+    AGREE = "agree"
+    STRONGLY_AGREE = "strongly-agree"

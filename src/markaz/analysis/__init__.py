@@ -1,0 +1,1 @@
+"""Analysis: fusion into sites and tracks, confidence, contradictions, views, situation reports."""

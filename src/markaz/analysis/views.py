@@ -1,0 +1,172 @@
+"""Exchange of views: threaded comments and STIX 2.1 opinions on reports and fused items."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import Connection
+from ulid import ULID
+
+from markaz.centre import Centre
+from markaz.domain.enums import Opinion
+from markaz.domain.text import check_free_text
+from markaz.errors import InvalidInput, MalformedBody, NotFound
+from markaz.storage import comments as store
+from markaz.storage import reports as report_store
+from markaz.storage.canonical import iso
+from markaz.storage.principals import Principal
+
+MAX_TEXT = 10_000
+
+
+def _explanation(value: str) -> str:
+    check_free_text(value, "text")
+    if not value.strip():
+        raise ValueError("text may not be blank: say what you think and why")
+    return value
+
+
+class CommentCreate(BaseModel):
+    """A comment, optionally carrying an opinion; `text` is its explanation."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_explanation)]
+    opinion: Opinion | None = None
+    reply_to: Annotated[str | None, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")] = None
+
+
+# (connection, centre, viewer, item id) -> the members to tell about a comment on the item
+# (its originators), or None when the viewer may not see the item: then it does not exist.
+Resolver = Callable[[Connection, Centre, str, str], frozenset[str] | None]
+
+
+@dataclass(frozen=True)
+class ItemKind:
+    name: str
+    resolve: Resolver
+
+
+def _report_originators(conn: Connection, centre: Centre, viewer: str, item_id: str) -> frozenset[str] | None:
+    row = report_store.get_report_row(conn, viewer, item_id)
+    return None if row is None else frozenset({row["originator"]})
+
+
+ITEM_KINDS: dict[str, ItemKind] = {"report": ItemKind("report", _report_originators)}
+
+
+def _kind(name: str) -> ItemKind:
+    try:
+        return ITEM_KINDS[name]
+    except KeyError:
+        raise InvalidInput(f"comments are kept on {', '.join(sorted(ITEM_KINDS))}, not {name}") from None
+
+
+def public_comment(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "item": {"type": row["target_type"], "id": row["target_id"]},
+        "reply_to": row["parent_id"],
+        "member": row["member_code"],
+        "author": row["author"],
+        "created_at": iso(row["created_at"]),
+        "opinion": row["opinion"],
+        "text": row["body"],
+    }
+
+
+def parse_comment(body: Any) -> CommentCreate:
+    if not isinstance(body, dict):
+        raise MalformedBody('send a JSON object: {"text": "...", "opinion": "agree", "reply_to": null}')
+    try:
+        return CommentCreate.model_validate(body)
+    except ValidationError as exc:
+        from markaz.collection.intake import validation_error
+
+        raise validation_error(exc) from None
+
+
+def add_comment(
+    centre: Centre, principal: Principal, kind_name: str, item_id: str, body: Any
+) -> dict[str, Any]:
+    """Store a comment on an item the principal's member may see; tell the originators and the
+    author of the comment replied to. Anything wrong changes nothing."""
+    from markaz.collection.intake import require_writer
+
+    require_writer(principal)
+    kind = _kind(kind_name)
+    comment = parse_comment(body)
+    db = centre.db
+    with db.write() as conn:
+        originators = kind.resolve(conn, centre, principal.member, item_id)
+        if originators is None:
+            raise NotFound(f"there is no {kind.name} {item_id}")
+        told = set(originators)
+        if comment.reply_to is not None:
+            parent = store.get_comment(conn, comment.reply_to)
+            if parent is None or (parent["target_type"], parent["target_id"]) != (kind.name, item_id):
+                raise InvalidInput(
+                    f"there is no comment {comment.reply_to} on {kind.name} {item_id} to reply to",
+                    field="reply_to",
+                )
+            told.add(parent["member_code"])
+        told.discard(principal.member)
+        now = datetime.now(UTC)
+        row = {
+            "id": str(ULID.from_datetime(now)),
+            "target_type": kind.name,
+            "target_id": item_id,
+            "parent_id": comment.reply_to,
+            "member_code": principal.member,
+            "author_id": principal.id,
+            "author": principal.username,
+            "created_at": now,
+            "opinion": comment.opinion.value if comment.opinion else None,
+            "body": comment.text,
+        }
+        store.insert_comment(conn, db.dialect, row, told, actor=principal.username)
+    return public_comment(row)
+
+
+def list_comments(
+    centre: Centre, viewer: str, kind_name: str, item_id: str, *, limit: int, after: str | None = None
+) -> dict[str, Any]:
+    """The thread on an item, oldest first (replies name `reply_to`), with the opinions counted."""
+    kind = _kind(kind_name)
+    with centre.db.read() as conn:
+        if kind.resolve(conn, centre, viewer, item_id) is None:
+            raise NotFound(f"there is no {kind.name} {item_id}")
+        count, opinions = store.tally(conn, kind.name, item_id)
+        rows = store.list_comments(conn, kind.name, item_id, limit=limit + 1, after_id=after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "item": {"type": kind.name, "id": item_id},
+        "count": count,
+        "opinions": {o.value: opinions.get(o.value, 0) for o in Opinion},
+        "items": [public_comment(r) for r in rows],
+        "next_cursor": rows[-1]["id"] if more and rows else None,
+    }
+
+
+def notifications(centre: Centre, viewer: str, *, limit: int, after: str | None = None) -> dict[str, Any]:
+    """Comments the viewer's member was told about, on items it may still see, oldest first."""
+    with centre.db.read() as conn:
+        found = store.notified_report_comments(conn, viewer, limit=limit + 1, after_id=after)
+        for name, kind in ITEM_KINDS.items():
+            if name == "report":
+                continue
+            for row in store.notified_comments(conn, viewer, name, limit=limit + 1, after_id=after):
+                if kind.resolve(conn, centre, viewer, row["target_id"]) is not None:
+                    found.append(row)
+    found.sort(key=lambda r: str(r["id"]))
+    more = len(found) > limit
+    found = found[:limit]
+    return {
+        "items": [public_comment(r) for r in found],
+        "next_cursor": found[-1]["id"] if more and found else None,
+    }
