@@ -160,20 +160,23 @@ def decide(centre: Centre, principal: Principal, suggestion_id: int, confirm: bo
             lon, lat = row["geometry"]["coordinates"]
             date = (row["evidence"].get("date") or {}).get("date")
             observed = datetime.fromisoformat(date).replace(tzinfo=UTC) if date and len(date) == 10 else None
-            conn.execute(
-                observations.insert().values(
-                    report_id=report["id"],
-                    ordinal=ordinal,
-                    category=row["category"],
-                    geometry=row["geometry"],
-                    min_lon=lon,
-                    min_lat=lat,
-                    max_lon=lon,
-                    max_lat=lat,
-                    observed_at=observed,
-                    subject=None,
-                    note=f"confirmed from extracted {row['evidence'].get('kind')}",
-                )
+            db.dialect.insert_observations(
+                conn,
+                [
+                    {
+                        "report_id": report["id"],
+                        "ordinal": ordinal,
+                        "category": row["category"],
+                        "geometry": row["geometry"],
+                        "min_lon": lon,
+                        "min_lat": lat,
+                        "max_lon": lon,
+                        "max_lat": lat,
+                        "observed_at": observed,
+                        "subject": None,
+                        "note": f"confirmed from extracted {row['evidence'].get('kind')}",
+                    }
+                ],
             )
             store.audit_report_state(
                 conn,

@@ -100,7 +100,7 @@ def append(
         }
         entry["entry_hash"] = prev = entry_hash(entry)
         rows.append(entry)
-    conn.execute(audit_log.insert(), rows)
+    dialect.bulk_insert(conn, audit_log, rows)
     conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
 
 

@@ -54,7 +54,9 @@ class InsertOutcome:
     existing: dict[int, str] = field(default_factory=dict)
 
 
-def existing_client_refs(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def existing_client_refs(
+    conn: Connection, dialect: StorageDialect, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], str]:
     # Grouped by originator so the lookup uses the (originator, client_ref) unique index;
     # a row-value IN list makes SQLite scan the whole reports table.
     by_originator: dict[str, list[str]] = {}
@@ -62,13 +64,8 @@ def existing_client_refs(conn: Connection, keys: Iterable[tuple[str, str]]) -> d
         by_originator.setdefault(originator, []).append(ref)
     found: dict[tuple[str, str], str] = {}
     for originator, refs in by_originator.items():
-        for start in range(0, len(refs), 500):
-            for ref, rid in conn.execute(
-                select(reports.c.client_ref, reports.c.id).where(
-                    reports.c.originator == originator, reports.c.client_ref.in_(refs[start : start + 500])
-                )
-            ):
-                found[(originator, ref)] = rid
+        for ref, rid in dialect.existing_client_refs(conn, originator, refs).items():
+            found[(originator, ref)] = rid
     return found
 
 
@@ -87,7 +84,7 @@ def insert_reports(
     """
     outcome = InsertOutcome()
     keyed = [(p.row["originator"], p.row["client_ref"]) for p in batch if p.row["client_ref"] is not None]
-    seen = existing_client_refs(conn, keyed) if keyed else {}
+    seen = existing_client_refs(conn, dialect, keyed) if keyed else {}
     to_write: list[PreparedReport] = []
     for index, prepared in enumerate(batch):
         ref = prepared.row["client_ref"]
@@ -101,14 +98,13 @@ def insert_reports(
         outcome.created.append(prepared.row["id"])
     if not to_write:
         return outcome
-    conn.execute(reports.insert(), [p.row for p in to_write])
-    conn.execute(
-        report_access.insert(),
+    dialect.bulk_insert(conn, reports, [p.row for p in to_write])
+    dialect.bulk_insert(
+        conn,
+        report_access,
         [{"member_code": m, "report_id": p.row["id"]} for p in to_write for m in sorted(p.recipients)],
     )
-    obs_rows = [o for p in to_write for o in p.observations]
-    if obs_rows:
-        conn.execute(observations.insert(), obs_rows)
+    dialect.insert_observations(conn, [o for p in to_write for o in p.observations])
     dialect.insert_search_rows(conn, [{"report_id": p.row["id"], "content": p.search_text} for p in to_write])
     # Free text without observations: extraction runs later from the durable queue, never
     # inside the request; the job is part of this transaction so it cannot be lost.
