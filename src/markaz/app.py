@@ -6,10 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import RedirectResponse
 
 from markaz import __version__
-from markaz.api import circles, comments, errors, governance, limits, members, motions, reports
+from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
 from markaz.centre import Centre
 from markaz.domain.models import ReportCorrection, ReportCreate, RetractRequest
 from markaz.settings import Settings
@@ -30,6 +31,18 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.state.centre = centre
     errors.install(app)
     app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_allow_origins:
+        # Closed by default: without configured origins no CORS header is ever sent, so
+        # browsers refuse cross-origin reads of the API.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
+    # Outermost, so every answer carries the headers (errors and 413s included).
+    app.add_middleware(security.SecurityHeaders, settings=settings)
     app.include_router(reports.router)
     app.include_router(members.router)
     app.include_router(circles.router)

@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
     vote_quorum: str = Field("2/3", pattern=r"^[1-9][0-9]?/[1-9][0-9]?$")
     vote_rule: Literal["unanimity", "majority"] = "unanimity"
+    # Security (docs/security.md): per-token request rate, CORS, header size, slow clients.
+    rate_limit_per_minute: int = Field(1200, ge=0, le=10_000_000)
+    rate_limit_processes: int = Field(4, ge=1, le=256)
+    rate_limit_sync_seconds: float = Field(1.0, gt=0, le=60)
+    cors_allow_origins: list[str] = Field(default_factory=list)
+    forwarded_allow_ips: str = "127.0.0.1"
+    max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
+    header_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    body_timeout_seconds: float = Field(60.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
 from markaz.api.responses import JSONBody
 from markaz.collection.intake import validation_error
 from markaz.governance import circles
@@ -52,7 +52,7 @@ async def list_circles(centre: CentreDep, _principal: CurrentPrincipal) -> Respo
     openapi_extra=_doc(),
     summary="Create a circle the caller's member belongs to; active once every member consented",
 )
-async def create_circle(centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def create_circle(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
     try:
         request = circles.CircleCreate.model_validate(body)
     except ValidationError as exc:
@@ -67,10 +67,10 @@ async def get_circle(name: str, centre: CentreDep, _principal: CurrentPrincipal)
 
 
 @router.post("/circles/{name}:consent", response_model=CirclePublic, summary="The caller's member consents")
-async def consent(name: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def consent(name: str, centre: CentreDep, principal: AdminPrincipal) -> Response:
     return JSONBody(await run_in_threadpool(circles.consent, centre, principal, name))
 
 
 @router.post("/circles/{name}:leave", response_model=CirclePublic, summary="The caller's member leaves")
-async def leave(name: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def leave(name: str, centre: CentreDep, principal: AdminPrincipal) -> Response:
     return JSONBody(await run_in_threadpool(circles.leave, centre, principal, name))

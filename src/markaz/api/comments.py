@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.analysis import views
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
 from markaz.api.responses import JSONBody
 from markaz.errors import InvalidInput
 
@@ -86,7 +86,7 @@ async def list_report_comments(
     summary="Comment on a report, with an optional opinion; its originator is notified",
 )
 async def add_report_comment(
-    report_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    report_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
     return await _post(centre, principal, "report", report_id, body)
 

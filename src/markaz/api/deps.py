@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import orjson
@@ -11,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from markaz.centre import Centre
 from markaz.domain.enums import MemberStatus
 from markaz.errors import Forbidden, MalformedBody, Unauthenticated, UnsupportedMediaType
+from markaz.security.scopes import Scope
 from markaz.storage.principals import Principal, authenticate_token
 
 
@@ -45,6 +47,29 @@ async def current_principal(request: Request, centre: CentreDep) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require_scope(needed: Scope) -> Callable[..., Awaitable[Principal]]:
+    """A dependency: the authenticated principal, if its token's scope allows `needed`.
+
+    The one place token scopes are enforced. A route states what it needs by the alias it
+    takes: ReadPrincipal (any valid token), WritePrincipal, AdminPrincipal. The role is
+    checked separately, by the layer the route calls; both must allow the action."""
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.scope.allows(needed):
+            raise Forbidden(
+                f"this token has the {principal.scope.value} scope; this action needs a token "
+                f"with the {needed.value} scope (markaz token create --scope {needed.value})"
+            )
+        return principal
+
+    return dependency
+
+
+ReadPrincipal = CurrentPrincipal
+WritePrincipal = Annotated[Principal, Depends(require_scope(Scope.WRITE))]
+AdminPrincipal = Annotated[Principal, Depends(require_scope(Scope.ADMIN))]
 
 
 async def json_body(request: Request) -> Any:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import CentreDep, CurrentPrincipal
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal
 from markaz.api.responses import JSONBody
 from markaz.governance import chair
 
@@ -49,6 +49,6 @@ async def terms(
     response_model=TermPublic,
     summary="The chair steps down today; the next member's full term starts today",
 )
-async def handover(centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def handover(centre: CentreDep, principal: AdminPrincipal) -> Response:
     term = await run_in_threadpool(chair.handover, centre, principal)
     return JSONBody(chair.term_public(term))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
 from markaz.api.responses import JSONBody
 from markaz.collection.intake import validation_error
 from markaz.errors import NotFound
@@ -52,7 +52,7 @@ async def list_accessions(centre: CentreDep, _principal: CurrentPrincipal) -> Re
     openapi_extra=_doc("AccessionRequest"),
     summary="The chair enters a candidate's application and opens the vote",
 )
-async def open_accession(centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def open_accession(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
     request = _parse(votes.AccessionRequest, body)
     motion = await run_in_threadpool(votes.open_accession, centre, principal, request)
     return JSONBody(motion, status_code=201, headers={"Location": f"/api/v1/accessions/{motion['id']}"})
@@ -72,7 +72,7 @@ async def get_accession(motion_id: str, centre: CentreDep, _principal: CurrentPr
     summary="The caller's member votes (approve, reject, abstain); changeable until the vote closes",
 )
 async def vote_accession(
-    motion_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    motion_id: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody
 ) -> Response:
     request = _parse(votes.VoteRequest, body)
     return JSONBody(await run_in_threadpool(votes.vote, centre, principal, motion_id, request.choice))
@@ -83,12 +83,12 @@ async def vote_accession(
     response_model=Credentials,
     summary="Once, to the chair: the admitted member's member_admin login and token",
 )
-async def credentials(motion_id: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def credentials(motion_id: str, centre: CentreDep, principal: AdminPrincipal) -> Response:
     return JSONBody(await run_in_threadpool(votes.issue_credentials, centre, principal, motion_id))
 
 
 @router.post("/motions/{motion_id}:close", summary="The chair closes a vote now, on the votes cast so far")
-async def close_motion(motion_id: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def close_motion(motion_id: str, centre: CentreDep, principal: AdminPrincipal) -> Response:
     return JSONBody(await run_in_threadpool(votes.close, centre, principal, motion_id))
 
 
@@ -101,7 +101,7 @@ async def list_motions(centre: CentreDep, _principal: CurrentPrincipal) -> Respo
     "/motions/{motion_id}/votes", openapi_extra=_doc("VoteRequest"), summary="Vote on any open motion"
 )
 async def vote_motion(
-    motion_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    motion_id: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody
 ) -> Response:
     request = _parse(votes.VoteRequest, body)
     return JSONBody(await run_in_threadpool(votes.vote, centre, principal, motion_id, request.choice))
@@ -109,7 +109,7 @@ async def vote_motion(
 
 def _member_vote(kind: str) -> Any:
     async def open_vote(
-        code: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+        code: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody
     ) -> Response:
         request = _parse(votes.MotionRequest, body)
         motion = await run_in_threadpool(
@@ -133,7 +133,7 @@ for _kind in ("suspend", "reinstate"):
 
 
 @router.post("/members/{code}:withdraw", summary="The caller's member withdraws: its tokens are revoked")
-async def withdraw(code: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def withdraw(code: str, centre: CentreDep, principal: AdminPrincipal) -> Response:
     from markaz.governance.membership import withdraw as do_withdraw
 
     return JSONBody(await run_in_threadpool(do_withdraw, centre, principal, code))

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
 from markaz.api.filters import FilterDep
 from markaz.api.responses import JSONBody
 from markaz.collection import intake
@@ -74,7 +74,7 @@ def _limit(centre_max: int, limit: int | None, default: int) -> int:
     summary="Submit one report",
 )
 async def submit_report(
-    request: Request, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    request: Request, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
     if not isinstance(body, dict):
         raise MalformedBody("send one report as a JSON object (use /api/v1/reports:batch for a list)")
@@ -101,7 +101,7 @@ async def submit_report(
     openapi_extra=_batch_doc(),
     summary="Submit up to max_batch_items reports; bad items are reported, good ones stored",
 )
-async def submit_batch(centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def submit_batch(centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
     if not isinstance(body, list):
         raise MalformedBody("send a JSON array of reports")
     if not body:
@@ -161,7 +161,7 @@ async def get_report(report_id: str, centre: CentreDep, principal: CurrentPrinci
     summary="Retract a report (originator only); every recipient is told",
 )
 async def retract_report(
-    report_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    report_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
     request = _parse(RetractRequest, body)
 
@@ -180,7 +180,7 @@ async def retract_report(
     summary="Issue a corrected version (originator only); it supersedes the original",
 )
 async def correct_report(
-    report_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    report_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
     correction = _parse(ReportCorrection, body)
 
@@ -224,14 +224,14 @@ async def list_suggestions(report_id: str, centre: CentreDep, principal: Current
 @router.post(
     "/suggestions/{suggestion_id}:confirm", summary="Confirm a suggestion: it becomes an observation"
 )
-async def confirm_suggestion(suggestion_id: int, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def confirm_suggestion(suggestion_id: int, centre: CentreDep, principal: WritePrincipal) -> Response:
     from markaz.processing import suggest
 
     return JSONBody(await run_in_threadpool(suggest.decide, centre, principal, suggestion_id, True))
 
 
 @router.post("/suggestions/{suggestion_id}:dismiss", summary="Dismiss a suggestion")
-async def dismiss_suggestion(suggestion_id: int, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+async def dismiss_suggestion(suggestion_id: int, centre: CentreDep, principal: WritePrincipal) -> Response:
     from markaz.processing import suggest
 
     return JSONBody(await run_in_threadpool(suggest.decide, centre, principal, suggestion_id, False))

@@ -15,6 +15,7 @@ from markaz.domain.enums import MemberStatus, Role
 from markaz.domain.models import MEMBER_CODE_PATTERN
 from markaz.domain.text import check_label
 from markaz.errors import InvalidInput, NotFound
+from markaz.security.scopes import Scope
 from markaz.storage.canonical import iso
 from markaz.storage.dialects import StorageDialect
 from markaz.storage.members import add_member, get_member, list_members
@@ -166,6 +167,9 @@ def token_create(
     role: Role = typer.Option(Role.ANALYST, "--role", help="role of the system the token stands for"),
     user: str = typer.Option(None, "--user", help="issue the token to this existing user instead"),
     expires: str = typer.Option("90d", "--expires", help="lifetime: 90d, 12h, 30m"),
+    scope: Scope = typer.Option(
+        None, "--scope", help="read, write or admin (default: the most the role can use)"
+    ),
     database_url: DatabaseUrl = None,
 ) -> None:
     """Create an API token; prints only the token (it is not shown again)."""
@@ -175,7 +179,12 @@ def token_create(
     with centre.db.write() as conn:
         principal = acting_principal(conn, centre.db.dialect, member, user, role)
         token, _row = create_token(
-            conn, centre.db.dialect, principal_id=principal["id"], expires_in=lifetime, actor=OPERATOR
+            conn,
+            centre.db.dialect,
+            principal_id=principal["id"],
+            expires_in=lifetime,
+            actor=OPERATOR,
+            scope=scope,
         )
     typer.echo(token)
 
@@ -189,7 +198,10 @@ def token_list(member: str = typer.Option(None, "--member"), database_url: Datab
         rows = list_tokens(conn, member)
     for r in rows:
         state = "revoked" if r["revoked_at"] else f"expires {iso(r['expires_at'])}"
-        typer.echo(f"{r['id']:>5}  {r['member_code']:<8} {r['username']:<32} {r['prefix']}…  {state}")
+        typer.echo(
+            f"{r['id']:>5}  {r['member_code']:<8} {r['username']:<32} {r['prefix']}…  "
+            f"{r['scope']:<5}  {state}"
+        )
 
 
 @token_app.command("revoke")

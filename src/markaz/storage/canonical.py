@@ -49,7 +49,7 @@ def principal_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def token_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
+    snap = {
         "id": row["id"],
         "principal_id": row["principal_id"],
         "token_hash": row["token_hash"],
@@ -58,6 +58,13 @@ def token_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
         "expires_at": iso(row["expires_at"]),
         "revoked_at": iso(row["revoked_at"]),
     }
+    # Tokens audited before scopes existed are "admin" and were hashed without the field;
+    # leaving it out for "admin" keeps their entries verifiable, and any change of scope
+    # still changes the hash.
+    scope = row.get("scope") or "admin"
+    if scope != "admin":
+        snap["scope"] = scope
+    return snap
 
 
 _REPORT_FIELDS = (

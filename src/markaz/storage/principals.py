@@ -14,6 +14,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from markaz.domain.enums import MemberStatus, Role
 from markaz.errors import Conflict, InvalidInput, NotFound
+from markaz.security.scopes import Scope, default_scope
 from markaz.storage import audit
 from markaz.storage.canonical import principal_snapshot, token_snapshot
 from markaz.storage.dialects import StorageDialect
@@ -33,6 +34,10 @@ class Principal:
     member: str
     role: Role
     member_status: MemberStatus
+    # What the credential may do on top of the role; people signed in with a password act
+    # with their full role. token_id names the token a request came with (rate limits).
+    scope: Scope = Scope.ADMIN
+    token_id: int | None = None
 
 
 def hash_token(token: str) -> str:
@@ -113,10 +118,18 @@ def create_token(
     actor: str,
     token: str | None = None,
     now: datetime | None = None,
+    scope: Scope | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """A new API token; the clear text is returned once and only its hash is stored."""
+    """A new API token; the clear text is returned once and only its hash is stored.
+
+    Without `scope`, the token gets the most its principal's role can use (default_scope)."""
     if expires_in <= timedelta(0):
         raise InvalidInput("a token's lifetime must be positive", field="expires")
+    if scope is None:
+        role = conn.execute(select(principals.c.role).where(principals.c.id == principal_id)).scalar()
+        if role is None:
+            raise NotFound(f"there is no principal {principal_id}")
+        scope = default_scope(Role(role))
     now = now or datetime.now(UTC)
     token = token or TOKEN_PREFIX + secrets.token_urlsafe(32)
     row: dict[str, Any] = {
@@ -126,6 +139,7 @@ def create_token(
         "created_at": now,
         "expires_at": now + expires_in,
         "revoked_at": None,
+        "scope": Scope(scope).value,
     }
     if conn.execute(select(api_tokens.c.id).where(api_tokens.c.token_hash == row["token_hash"])).first():
         raise Conflict("this token already exists")
@@ -183,6 +197,8 @@ def authenticate_token(conn: Connection, token: str, now: datetime | None = None
                 principals.c.username,
                 principals.c.member_code,
                 principals.c.role,
+                api_tokens.c.id.label("token_id"),
+                api_tokens.c.scope,
                 api_tokens.c.expires_at,
                 api_tokens.c.revoked_at,
                 principals.c.disabled_at,
@@ -200,5 +216,11 @@ def authenticate_token(conn: Connection, token: str, now: datetime | None = None
     if row["expires_at"] <= now:
         return None
     return Principal(
-        row["id"], row["username"], row["member_code"], Role(row["role"]), MemberStatus(row["member_status"])
+        row["id"],
+        row["username"],
+        row["member_code"],
+        Role(row["role"]),
+        MemberStatus(row["member_status"]),
+        Scope(row["scope"]),
+        row["token_id"],
     )

@@ -94,6 +94,8 @@ api_tokens = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
+    # read | write | admin (markaz.security.scopes); tokens older than scopes are "admin".
+    Column("scope", String(8), nullable=False, server_default="admin"),
     Index(None, "principal_id"),
 )
 

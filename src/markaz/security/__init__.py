@@ -1,0 +1,1 @@
+"""Security pieces that are framework-free: token scopes, rate limits, submission signatures."""
