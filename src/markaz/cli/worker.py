@@ -1,22 +1,49 @@
-"""`markaz worker`: run the durable queue's jobs (extraction) outside `markaz serve`."""
+"""`markaz worker`: run the durable queue's jobs and deliver disseminations outside `markaz serve`."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import typer
 
 from markaz.centre import Centre
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
 
+JobRunner = Callable[[Centre], int]
 
-def work(centre: Centre, stop: threading.Event, idle_seconds: float = 0.5) -> None:
-    """Process jobs until `stop` is set; sleeps briefly when the queue is empty."""
+
+def job_runners() -> list[JobRunner]:
+    """Each runner claims and runs some queued jobs and returns how many; add yours here."""
     from markaz.processing.suggest import run_extraction_jobs
 
-    while not stop.is_set():
-        if run_extraction_jobs(centre) == 0:
-            stop.wait(idle_seconds)
+    return [
+        run_extraction_jobs,
+    ]
+
+
+def run_jobs_once(centre: Centre) -> int:
+    return sum(run(centre) for run in job_runners())
+
+
+def work(centre: Centre, stop: threading.Event, idle_seconds: float = 0.5, *, deliver: bool = True) -> None:
+    """Run jobs until `stop` is set, and (unless `deliver` is False) the delivery worker beside them.
+
+    Delivery has its own thread and wakes at once for urgent items; the job runners here sleep
+    `idle_seconds` when the queue is empty.
+    """
+    from markaz.dissemination.worker import Dispatcher
+
+    dispatcher = Dispatcher(centre) if deliver else None
+    if dispatcher is not None:
+        dispatcher.start()
+    try:
+        while not stop.is_set():
+            if run_jobs_once(centre) == 0:
+                stop.wait(idle_seconds)
+    finally:
+        if dispatcher is not None:
+            dispatcher.stop()
 
 
 def register(app: typer.Typer) -> None:
@@ -25,20 +52,26 @@ def register(app: typer.Typer) -> None:
     def worker(
         database_url: DatabaseUrl = None,
         once: bool = typer.Option(False, "--once", help="process what is queued now, then exit"),
+        no_deliver: bool = typer.Option(False, "--no-deliver", help="run jobs only, no dissemination"),
     ) -> None:
-        """Run queued jobs (extraction of suggested observations) until interrupted."""
-        from markaz.processing.suggest import run_extraction_jobs
+        """Run queued jobs (extraction, dissemination and delivery) until interrupted."""
+        from markaz.dissemination.worker import run_until_idle
 
         centre = centre_for(database_url)
         if once:
             total = 0
-            while (n := run_extraction_jobs(centre)) > 0:
+            while (n := run_jobs_once(centre)) > 0:
                 total += n
             typer.echo(f"processed {total} jobs")
+            if not no_deliver:
+                idle = run_until_idle(
+                    centre, timeout=centre.settings.webhook_timeout_seconds * 4 + 30, retries=False
+                )
+                typer.echo("deliveries sent" if idle else "deliveries still pending (retries are scheduled)")
             return
         stop = threading.Event()
         typer.echo("markaz worker running (Ctrl-C to stop)")
         try:
-            work(centre, stop)
+            work(centre, stop, deliver=not no_deliver)
         except KeyboardInterrupt:
             stop.set()

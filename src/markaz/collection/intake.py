@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from ulid import ULID
 
 from markaz.centre import Centre
+from markaz.dissemination import outbox
 from markaz.domain.enums import Precedence, ReportStatus, Role
 from markaz.domain.models import ObservationIn, ReportCorrection, ReportCreate
 from markaz.domain.releasability import resolve_releasability
@@ -237,7 +238,7 @@ def retract(centre: Centre, principal: Principal, report_id: str, reason: str) -
     require_writer(principal)
     db = centre.db
     with db.write() as conn:
-        _own_report(centre, conn, principal, report_id)
+        original = _own_report(centre, conn, principal, report_id)
         store.set_status(
             conn,
             report_id,
@@ -247,6 +248,10 @@ def retract(centre: Centre, principal: Principal, report_id: str, reason: str) -
         )
         store.audit_report_state(
             conn, db.dialect, report_id, action="report.retract", actor=principal.username
+        )
+        # Every member that received the report is told it is withdrawn.
+        outbox.enqueue(
+            conn, db.dialect, event="retraction", report_id=report_id, precedence=original["precedence"]
         )
     return report_id
 

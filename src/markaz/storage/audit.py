@@ -133,11 +133,18 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
 
     for row in conn.execute(select(suggestions)).mappings():
         yield "suggestion", str(row["id"]), object_hash(suggestion_snapshot(dict(row)))
+    from markaz.storage.fusion import decision_hashes
+
+    yield from decision_hashes(conn)
     from markaz.storage.comments import stored_comment_hashes
 
     yield from stored_comment_hashes(conn)
     for row in conn.execute(select(chair_terms)).mappings():
         yield "chair_term", row["starts_on"].isoformat(), object_hash(chair_term_snapshot(dict(row)))
+
+    from markaz.storage.dissemination import stored_objects as dissemination_objects
+
+    yield from dissemination_objects(conn)
 
     for circle in list_circles(conn):
         yield "circle", circle["name"], object_hash(circle_snapshot(circle, circle["members"]))

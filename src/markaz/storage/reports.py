@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.sql import Select
 
+from markaz.dissemination.outbox import enqueue_reports
 from markaz.storage import audit
 from markaz.storage.canonical import iso, object_hash, report_snapshot
 from markaz.storage.dialects import BBox, StorageDialect
@@ -124,6 +125,8 @@ def insert_reports(
     ]
     if extract:
         conn.execute(jobs.insert(), extract)
+    # Dissemination: one outbox row per precedence of the batch; a worker fans it out.
+    enqueue_reports(conn, dialect, [p.row for p in to_write], to_write[0].row["created_at"])
     audit.append(
         conn,
         dialect,

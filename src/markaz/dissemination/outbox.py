@@ -1,0 +1,316 @@
+"""The durable outbox: items queued for dissemination in the accepting transaction, fanned out later.
+
+`enqueue` is the one function other parts of markaz call to disseminate something (a report, a
+centre product, a notification). It writes one row in the caller's transaction; a worker turns
+the row into one delivery per recipient (`fan_out`), by precedence then age.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select, text, update
+from ulid import ULID
+
+from markaz.dissemination.areas import Interest
+from markaz.domain.enums import MemberStatus, Precedence
+from markaz.errors import InvalidInput
+from markaz.settings import Settings
+from markaz.storage.dialects import StorageDialect
+from markaz.storage.schema import members, observations, report_access, reports
+from markaz.storage.schema_dissemination import deliveries, endpoints, outbox, pushes, subscriptions
+
+EVENTS = ("report", "correction", "retraction", "product", "notification")
+# Events whose recipients are decided by the caller, not by the report's releasability alone.
+EXPLICIT_EVENTS = ("product", "notification")
+WAKE_KEY = "markaz.outbox_rank"
+NOTIFY_CHANNEL = "markaz_outbox"
+
+
+def _mark(conn: Connection, dialect: StorageDialect, rank: int) -> None:
+    # The in-process worker rings on commit (see worker.Doorbell); other processes hear a
+    # NOTIFY on PostgreSQL, which is delivered only if this transaction commits.
+    previous = conn.info.get(WAKE_KEY)
+    conn.info[WAKE_KEY] = rank if previous is None else min(previous, rank)
+    if dialect.name == "postgresql" and previous is None:
+        conn.execute(
+            text("SELECT pg_notify(:channel, :rank)"), {"channel": NOTIFY_CHANNEL, "rank": str(rank)}
+        )
+
+
+def enqueue(
+    conn: Connection,
+    dialect: StorageDialect,
+    *,
+    event: str,
+    report_id: str,
+    precedence: str,
+    recipients: Iterable[str] | None = None,
+    payload: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> int:
+    """Queue one item for dissemination inside the caller's transaction; returns the outbox id.
+
+    event: report | correction | retraction | product | notification.
+    report_id: the item's id (a report id, or a product's id up to 64 characters).
+    recipients: for product and notification, the member codes to deliver to (only those
+      active when the worker fans the item out receive it; if `report_id` names a stored
+      report, only those it is released to). For report events leave it None: recipients
+      come from the report's releasability and the members' subscriptions.
+    payload: what the webhook body's "report" key carries for product and notification
+      (JSON object); report events send the stored report as each recipient reads it.
+    """
+    if event not in EVENTS:
+        raise InvalidInput(f"event must be one of {', '.join(EVENTS)}", field="event")
+    try:
+        rank = Precedence(precedence).rank
+    except ValueError:
+        raise InvalidInput(
+            "precedence: one of FLASH, IMMEDIATE, PRIORITY, ROUTINE", field="precedence"
+        ) from None
+    if event in EXPLICIT_EVENTS and recipients is None:
+        raise InvalidInput(f"a {event} needs its recipients", field="recipients")
+    if not report_id or len(report_id) > 64:
+        raise InvalidInput("report_id: 1 to 64 characters", field="report_id")
+    row = {
+        "event": event,
+        "precedence_rank": rank,
+        "refs": [report_id],
+        "recipients": sorted(set(recipients)) if recipients is not None else None,
+        "payload": dict(payload) if payload is not None else None,
+        "state": "queued",
+        "created_at": now or datetime.now(UTC),
+    }
+    outbox_id = int(conn.execute(outbox.insert().values(**row).returning(outbox.c.id)).scalar_one())
+    _mark(conn, dialect, rank)
+    return outbox_id
+
+
+def enqueue_reports(
+    conn: Connection, dialect: StorageDialect, rows: Sequence[Mapping[str, Any]], now: datetime
+) -> None:
+    """The ingest hot path: one outbox row per (event, precedence) of a batch, one executemany."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for r in rows:
+        event = "correction" if r["supersedes"] else "report"
+        groups.setdefault((event, r["precedence_rank"]), []).append(r["id"])
+    if not groups:
+        return
+    conn.execute(
+        outbox.insert(),
+        [
+            {
+                "event": event,
+                "precedence_rank": rank,
+                "refs": refs,
+                "recipients": None,
+                "payload": None,
+                "state": "queued",
+                "created_at": now,
+            }
+            for (event, rank), refs in sorted(groups.items(), key=lambda kv: kv[0][1])
+        ],
+    )
+    _mark(conn, dialect, min(rank for _, rank in groups))
+
+
+def objective(settings: Settings, precedence: Precedence) -> timedelta:
+    minutes = {
+        Precedence.FLASH: settings.objective_flash_minutes,
+        Precedence.IMMEDIATE: settings.objective_immediate_minutes,
+        Precedence.PRIORITY: settings.objective_priority_minutes,
+        Precedence.ROUTINE: settings.objective_routine_minutes,
+    }[precedence]
+    return timedelta(minutes=minutes)
+
+
+@dataclass
+class FanOut:
+    deliveries: int = 0
+    pushes: int = 0
+    min_rank: int | None = None
+    rows: int = 0
+
+
+_PRECEDENCES = list(Precedence)
+
+
+def _recipients(
+    conn: Connection, row: Mapping[str, Any], refs: Sequence[str], active: set[str]
+) -> dict[str, set[str]]:
+    """Who receives each ref of this outbox row (before subscriptions)."""
+    access: dict[str, set[str]] = {ref: set() for ref in refs}
+    for rid, code in conn.execute(
+        select(report_access.c.report_id, report_access.c.member_code).where(
+            report_access.c.report_id.in_(refs)
+        )
+    ):
+        access[rid].add(code)
+    info = {
+        r.id: r
+        for r in conn.execute(
+            select(reports.c.id, reports.c.originator, reports.c.supersedes).where(reports.c.id.in_(refs))
+        )
+    }
+    out: dict[str, set[str]] = {}
+    event = row["event"]
+    for ref in refs:
+        report = info.get(ref)
+        if event in EXPLICIT_EVENTS:
+            chosen = set(row["recipients"] or ()) & active
+            out[ref] = chosen & access[ref] if report is not None else chosen
+            continue
+        if report is None:
+            out[ref] = set()
+            continue
+        released = (access[ref] - {report.originator}) & active
+        if event == "retraction":
+            # Everyone who received the original, and nobody else.
+            out[ref] = released & _received(conn, [ref])
+        else:
+            out[ref] = released
+    return out
+
+
+def _received(conn: Connection, refs: Sequence[str]) -> set[str]:
+    return set(
+        conn.execute(
+            select(deliveries.c.member_code).where(
+                deliveries.c.ref.in_(refs), deliveries.c.event.in_(("report", "correction"))
+            )
+        ).scalars()
+    )
+
+
+def _interested(
+    conn: Connection, event: str, refs: Sequence[str], rank: int, wanted: dict[str, set[str]]
+) -> None:
+    """Apply subscriptions to PRIORITY and ROUTINE reports (in place); FLASH/IMMEDIATE go to all."""
+    if rank < Precedence.PRIORITY.rank or event not in ("report", "correction"):
+        return
+    candidates = set().union(*wanted.values()) if wanted else set()
+    if not candidates:
+        return
+    interests: dict[str, list[Interest]] = {}
+    for s in conn.execute(
+        select(subscriptions).where(subscriptions.c.member_code.in_(candidates))
+    ).mappings():
+        interests.setdefault(s["member_code"], []).append(Interest.of(dict(s)))
+    if not interests:
+        return
+    obs: dict[str, list[dict[str, Any]]] = {ref: [] for ref in refs}
+    for o in conn.execute(select(observations).where(observations.c.report_id.in_(refs))).mappings():
+        obs[o["report_id"]].append(dict(o))
+    supersedes = {
+        r.id: r.supersedes
+        for r in conn.execute(select(reports.c.id, reports.c.supersedes).where(reports.c.id.in_(refs)))
+    }
+    for ref, members_ in wanted.items():
+        # A correction always reaches whoever received the original, whatever it now says.
+        kept = _received(conn, [supersedes[ref]]) if supersedes.get(ref) else set()
+        for code in list(members_):
+            if (
+                code in interests
+                and code not in kept
+                and not any(i.matches(rank, obs[ref]) for i in interests[code])
+            ):
+                members_.discard(code)
+
+
+def fan_out(
+    conn: Connection,
+    dialect: StorageDialect,
+    settings: Settings,
+    *,
+    budget: int = 500,
+    now: datetime | None = None,
+) -> FanOut:
+    """Turn queued outbox rows into deliveries and pushes, most urgent first, about `budget` at a time."""
+    now = now or datetime.now(UTC)
+    query = (
+        select(outbox)
+        .where(outbox.c.state == "queued")
+        .order_by(outbox.c.precedence_rank, outbox.c.id)
+        .limit(4)
+    )
+    if dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    result = FanOut()
+    if not rows:
+        return result
+    active = {
+        c for c, s in conn.execute(select(members.c.code, members.c.status)) if s == MemberStatus.ACTIVE.value
+    }
+    hooks: dict[str, list[int]] = {}
+    for eid, code in conn.execute(
+        select(endpoints.c.id, endpoints.c.member_code).where(endpoints.c.status == "active")
+    ):
+        hooks.setdefault(code, []).append(eid)
+    per_ref = max(1, len(active))
+    delivery_rows: list[dict[str, Any]] = []
+    push_rows: list[dict[str, Any]] = []
+    for row in rows:
+        if len(delivery_rows) >= budget:
+            break
+        take = max(1, (budget - len(delivery_rows)) // per_ref)
+        refs, rest = row["refs"][:take], row["refs"][take:]
+        wanted = _recipients(conn, row, refs, active)
+        rank = row["precedence_rank"]
+        _interested(conn, row["event"], refs, rank, wanted)
+        precedence = _PRECEDENCES[rank]
+        due = now + objective(settings, precedence)
+        for ref in refs:
+            for code in sorted(wanted[ref]):
+                delivery_id = str(ULID.from_datetime(now))
+                delivery_rows.append(
+                    {
+                        "id": delivery_id,
+                        "member_code": code,
+                        "ref": ref,
+                        "outbox_id": row["id"],
+                        "event": row["event"],
+                        "precedence": precedence.value,
+                        "precedence_rank": rank,
+                        "created_at": now,
+                        "due_at": due,
+                        "received_at": None,
+                        "received_via": None,
+                        "acknowledged_at": None,
+                        "acknowledged_by": None,
+                        "escalations": 0,
+                        "escalate_at": due,
+                        "resends": 0,
+                    }
+                )
+                push_rows.extend(push_row(delivery_id, eid, code, rank, now) for eid in hooks.get(code, ()))
+        values: dict[str, Any] = {"refs": rest} if rest else {"state": "done"}
+        conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(**values))
+        result.rows += 1
+        result.min_rank = rank if result.min_rank is None else min(result.min_rank, rank)
+    if delivery_rows:
+        conn.execute(deliveries.insert(), delivery_rows)
+    if push_rows:
+        conn.execute(pushes.insert(), push_rows)
+    result.deliveries = len(delivery_rows)
+    result.pushes = len(push_rows)
+    return result
+
+
+def push_row(delivery_id: str, endpoint_id: int, member: str, rank: int, now: datetime) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery_id,
+        "endpoint_id": endpoint_id,
+        "member_code": member,
+        "precedence_rank": rank,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claimed_at": None,
+        "done_at": None,
+        "last_status": None,
+        "last_error": None,
+    }

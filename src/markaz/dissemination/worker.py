@@ -1,0 +1,260 @@
+"""The delivery worker: fans the outbox out, pushes to endpoints by precedence, retries, escalates.
+
+It runs an asyncio loop in its own thread, so hundreds of webhook requests are in flight at once
+while database work runs one transaction at a time in a helper thread. Each endpoint has its own
+concurrency limit and timeout: a slow or dead endpoint holds only its own slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import Connection, event, func, select
+
+from markaz.centre import Centre
+from markaz.dissemination import escalation, outbox, webhook
+from markaz.storage.schema_dissemination import outbox as outbox_table
+from markaz.storage.schema_dissemination import pushes
+
+log = logging.getLogger("markaz.dissemination")
+T = TypeVar("T")
+MAINTENANCE_SECONDS = 1.0
+
+
+class Dispatcher:
+    """One delivery worker. `start()` runs it in a thread; `stop()` ends it."""
+
+    def __init__(self, centre: Centre) -> None:
+        self.centre = centre
+        self.settings = centre.settings
+        self._db_pool = ThreadPoolExecutor(1, thread_name_prefix="markaz-delivery-db")
+        self._thread: threading.Thread | None = None
+        self._listener: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stopping = threading.Event()
+        self._inflight: dict[int, int] = {}
+        self._outcomes: list[webhook.Outcome] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._next_maintenance = 0.0
+        self._started = threading.Event()
+
+    # --- running -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        event.listen(self.centre.db.engine, "commit", self._on_commit)
+        self._thread = threading.Thread(target=self._main, name="markaz-delivery", daemon=True)
+        self._thread.start()
+        self._started.wait(10)
+        if self.centre.db.dialect.name == "postgresql":
+            self._listener = threading.Thread(target=self._listen, name="markaz-delivery-listen", daemon=True)
+            self._listener.start()
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stopping.set()
+        self.ring()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if event.contains(self.centre.db.engine, "commit", self._on_commit):
+            event.remove(self.centre.db.engine, "commit", self._on_commit)
+        if self._listener is not None:
+            self._listener.join(timeout)
+        self._db_pool.shutdown(wait=True)
+
+    def ring(self) -> None:
+        """Wake the worker now (thread-safe): something urgent may be waiting."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(wake.set)
+
+    def _on_commit(self, conn: Connection) -> None:
+        # Set by outbox.enqueue in the transaction just committed: no polling delay for FLASH.
+        if conn.info.pop(outbox.WAKE_KEY, None) is not None:
+            self.ring()
+
+    def _listen(self) -> None:
+        """PostgreSQL: other processes' commits NOTIFY; the worker wakes at once."""
+        import psycopg
+
+        url = self.centre.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=0.5):
+                            self.ring()
+            except psycopg.Error as exc:
+                log.warning("listening for new deliveries failed, polling meanwhile: %s", exc)
+                self._stopping.wait(1)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except Exception:  # pragma: no cover - logged; the process keeps serving
+            log.exception("the delivery worker stopped")
+
+    async def _run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._started.set()
+        poll = self.settings.delivery_poll_ms / 1000
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=512)
+        async with httpx.AsyncClient(limits=limits, follow_redirects=False, trust_env=False) as client:
+            while not self._stopping.is_set():
+                self._wake.clear()
+                try:
+                    progressed = await self.step(client)
+                except Exception:
+                    # A database hiccup must not end delivery: wait a moment and go on.
+                    log.exception("delivery step failed; retrying")
+                    progressed = False
+                    await asyncio.sleep(0.5)
+                if not progressed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=poll)
+            if self._tasks:
+                await asyncio.wait(self._tasks, timeout=self.settings.webhook_timeout_seconds)
+            if self._outcomes:
+                await self._db(self._record, self._take_outcomes())
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        assert self._loop is not None
+        return await self._loop.run_in_executor(self._db_pool, fn, *args)
+
+    # --- one step ------------------------------------------------------------------------
+
+    async def step(self, client: httpx.AsyncClient) -> bool:
+        """Record outcomes, fan out, claim and send; True when anything happened."""
+        progressed = False
+        if self._outcomes:
+            await self._db(self._record, self._take_outcomes())
+            progressed = True
+        fanned = await self._db(self._fan_out)
+        progressed |= fanned.rows > 0
+        claimed = await self._db(self._claim)
+        for push in claimed:
+            self._inflight[push.endpoint_id] = self._inflight.get(push.endpoint_id, 0) + 1
+            task = asyncio.create_task(self._send(client, push))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        progressed |= bool(claimed)
+        if time.monotonic() >= self._next_maintenance:
+            self._next_maintenance = time.monotonic() + MAINTENANCE_SECONDS
+            progressed |= await self._db(self._maintain) > 0
+        return progressed
+
+    def _take_outcomes(self) -> list[webhook.Outcome]:
+        taken, self._outcomes = self._outcomes, []
+        return taken
+
+    def _record(self, outcomes: list[webhook.Outcome]) -> None:
+        with self.centre.db.write() as conn:
+            webhook.record(conn, self.settings, outcomes)
+
+    def _fan_out(self) -> outbox.FanOut:
+        db = self.centre.db
+        with db.read() as conn:
+            if (
+                conn.execute(
+                    select(outbox_table.c.id).where(outbox_table.c.state == "queued").limit(1)
+                ).first()
+                is None
+            ):
+                return outbox.FanOut()
+        with db.write() as conn:
+            return outbox.fan_out(conn, db.dialect, self.settings)
+
+    def _claim(self) -> list[webhook.Push]:
+        capacity = self.settings.endpoint_concurrency
+        saturated = [e for e, n in self._inflight.items() if n >= capacity]
+        free = {e: capacity - n for e, n in self._inflight.items()}
+        db = self.centre.db
+        now = datetime.now(UTC)
+        with db.read() as conn:
+            due = select(pushes.c.id).where(pushes.c.state == "pending", pushes.c.next_attempt_at <= now)
+            if saturated:
+                due = due.where(pushes.c.endpoint_id.not_in(saturated))
+            if conn.execute(due.limit(1)).first() is None:
+                return []
+        with db.write() as conn:
+            return webhook.claim(
+                conn, db.dialect, free=free, saturated=saturated, default_capacity=capacity, now=now
+            )
+
+    def _maintain(self) -> int:
+        db = self.centre.db
+        with db.write() as conn:
+            expired = webhook.expire_leases(conn, self.settings)
+            escalated = escalation.escalate(conn, db.dialect, self.settings)
+        return expired + escalated
+
+    async def _send(self, client: httpx.AsyncClient, push: webhook.Push) -> None:
+        ok, status, error = False, None, None
+        try:
+            if push.body is None:
+                error = "the item is no longer released to this member"
+            else:
+                headers = webhook.signed_headers(push.delivery_id, push.secret, push.body, int(time.time()))
+                response = await client.post(
+                    push.url,
+                    content=push.body,
+                    headers=headers,
+                    timeout=self.settings.webhook_timeout_seconds,
+                )
+                status = response.status_code
+                ok = 200 <= status < 300
+                error = None if ok else f"the endpoint answered HTTP {status}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except Exception as exc:  # never let one request end the worker
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._inflight[push.endpoint_id] -= 1
+            self._outcomes.append(webhook.Outcome(push, ok, status, error, datetime.now(UTC)))
+            if self._wake is not None:
+                self._wake.set()
+
+    # --- for tests and `markaz worker --once` ----------------------------------------------
+
+    def pending(self, *, scheduled: bool = False) -> int:
+        """Outbox rows queued plus unfinished pushes: due now or claimed, and with `scheduled`
+        also retries whose time has not come yet."""
+        now = datetime.now(UTC)
+        waiting = pushes.c.state == "pending"
+        if not scheduled:
+            waiting = waiting & (pushes.c.next_attempt_at <= now)
+        with self.centre.db.read() as conn:
+            rows = conn.execute(select(func.count()).where(outbox_table.c.state == "queued")).scalar_one()
+            due = conn.execute(
+                select(func.count()).select_from(pushes).where((pushes.c.state == "sending") | waiting)
+            ).scalar_one()
+        return int(rows) + int(due) + len(self._tasks) + len(self._outcomes)
+
+
+def run_until_idle(centre: Centre, timeout: float = 60, *, retries: bool = True) -> bool:
+    """Run a worker until nothing is queued or due (True), or `timeout` seconds pass (False).
+
+    With `retries`, also until every scheduled retry has run or gone to the dead-letter list.
+    """
+    dispatcher = Dispatcher(centre)
+    dispatcher.start()
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if dispatcher.pending(scheduled=retries) == 0:
+                return True
+            time.sleep(0.05)
+        return False
+    finally:
+        dispatcher.stop()
