@@ -52,16 +52,21 @@ class Running:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(timeout=10)
 
-    def stop(self, timeout: float = 20) -> int:
-        """SIGTERM, and wait for a clean exit; its exit code."""
+    def stop(self, timeout: float = 20) -> None:
+        """SIGTERM, and wait for a clean exit.
+
+        uvicorn finishes in-flight requests, then re-raises the signal so the exit status says
+        why it stopped (-15); `markaz worker` exits 0. Anything else is a failure.
+        """
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout=timeout)
+            code = self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(timeout=10)
             raise AssertionError(f"the process did not stop within {timeout} s of SIGTERM") from None
+        assert code in (0, -signal.SIGTERM), f"exit status {code}: {self.output()}"
 
 
 def _start(args: list[str], log: Path) -> Running:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from markaz.cli import accession, admin, audit_cmd, chair, circles, members, reports, serve, worker
+from markaz.cli import accession, admin, audit_cmd, backup, chair, circles, members, reports, serve, worker
 
 
 def build_app() -> typer.Typer:
@@ -24,6 +24,7 @@ def build_app() -> typer.Typer:
     chair.register(app)
     accession.register(app)
     worker.register(app)
+    backup.register(app)
     from markaz.cli import views
 
     views.register(app)
