@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -45,6 +47,8 @@ class Database:
         except ValueError as exc:
             raise MarkazError(str(exc)) from exc
         self._write_lock = threading.Lock()
+        self._lock_path: Path | None = None
+        self._lock_fd: int | None = None
         kwargs: dict[str, Any] = {
             # orjson: several times faster than the standard library on the ingest path.
             "json_serializer": _json_dumps,
@@ -57,6 +61,7 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": busy_timeout_ms / 1000}
             if database in ("", ":memory:"):
                 raise MarkazError("an in-memory SQLite database cannot be shared; give a file path")
+            self._lock_path = Path(database + "-writer.lock")
         else:
             kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size
@@ -99,9 +104,11 @@ class Database:
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed on success, rolled back whole on any error."""
         if self.is_sqlite:
-            # One writer per process, and BEGIN IMMEDIATE across processes, so writers
+            # One writer per process (the thread lock), one across processes (an flock on a
+            # file beside the database: a waiting process wakes the moment it is released,
+            # where SQLite's busy handler sleeps and retries), and BEGIN IMMEDIATE, so writers
             # queue instead of failing with "database is locked" on upgrade.
-            with self._write_lock, self.engine.connect() as conn:
+            with self._write_lock, self._process_lock(), self.engine.connect() as conn:
                 conn = conn.execution_options(sqlite_begin="IMMEDIATE")
                 with conn.begin():
                     yield conn
@@ -109,5 +116,21 @@ class Database:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
 
+    @contextmanager
+    def _process_lock(self) -> Iterator[None]:
+        if self._lock_path is None:
+            yield
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None

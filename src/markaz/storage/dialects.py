@@ -84,20 +84,20 @@ class SQLiteDialect(StorageDialect):
         ]
 
     def bulk_insert(self, conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-        # Straight to the driver with each column's bind processor looked up once: SQLAlchemy's
-        # per-row parameter processing cost as much as SQLite's own work on the ingest path.
+        # Straight to the driver, column by column, with each column's bind processor looked
+        # up once: SQLAlchemy's per-row parameter processing cost as much as SQLite's own work
+        # on the ingest path.
         if not rows:
             return
-        columns = list(rows[0])
-        processors: list[tuple[str, Callable[[Any], Any] | None]] = [
-            (name, table.c[name].type.bind_processor(conn.dialect)) for name in columns
-        ]
-        names = ", ".join(f'"{name}"' for name in columns)
-        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" for _ in columns)})'
-        conn.exec_driver_sql(
-            sql,
-            [tuple(r[name] if proc is None else proc(r[name]) for name, proc in processors) for r in rows],
-        )
+        names = list(rows[0])
+        values: list[list[Any]] = []
+        for name in names:
+            column = [r[name] for r in rows]
+            process: Callable[[Any], Any] | None = table.c[name].type.bind_processor(conn.dialect)
+            values.append(column if process is None else [process(v) for v in column])
+        quoted = ", ".join(f'"{name}"' for name in names)
+        sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" for _ in names)})'
+        conn.exec_driver_sql(sql, list(zip(*values, strict=True)))
 
     def insert_observations(self, conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         # The R*Tree rows are written here rather than by a trigger: a trigger into the virtual
