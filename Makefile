@@ -50,6 +50,7 @@ bench: $(STAMP)
 	@mkdir -p bench/results
 	$(PY) bench/ingest.py --output bench/results/ingest.json
 	$(PY) bench/extract.py
+	$(PY) bench/ratelimit.py --output bench/results/ratelimit.json
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -13,6 +13,7 @@ from markaz import __version__
 from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
 from markaz.centre import Centre
 from markaz.domain.models import ReportCorrection, ReportCreate, RetractRequest
+from markaz.security.ratelimit import RateLimiter
 from markaz.settings import Settings
 
 
@@ -29,6 +30,12 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.centre = centre
+    app.state.rate_limiter = RateLimiter(
+        centre.db,
+        settings.rate_limit_per_minute,
+        processes=settings.rate_limit_processes,
+        sync_seconds=settings.rate_limit_sync_seconds,
+    )
     errors.install(app)
     app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_allow_origins:

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     delivery_poll_ms: int = Field(100, ge=5, le=60_000)
     stream_poll_ms: int = Field(250, ge=20, le=60_000)
     # Security (docs/security.md): per-token request rate, CORS, header size, slow clients.
-    rate_limit_per_minute: int = Field(1200, ge=0, le=10_000_000)
+    rate_limit_per_minute: int = Field(6000, ge=0, le=10_000_000)
     rate_limit_processes: int = Field(4, ge=1, le=256)
     rate_limit_sync_seconds: float = Field(1.0, gt=0, le=60)
     cors_allow_origins: list[str] = Field(default_factory=list)

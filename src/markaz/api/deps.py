@@ -32,9 +32,14 @@ async def current_principal(request: Request, centre: CentreDep) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
 
+    limiter = getattr(request.app.state, "rate_limiter", None)
+
     def lookup() -> Principal | None:
         with centre.db.read() as conn:
-            return authenticate_token(conn, token.strip())
+            found = authenticate_token(conn, token.strip())
+        if found is not None and limiter is not None:
+            limiter.check(f"token:{found.token_id}")  # 429 with Retry-After (docs/security.md)
+        return found
 
     principal = await run_in_threadpool(lookup)
     if principal is None:

@@ -19,6 +19,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(MarkazError)
     async def _markaz_error(_request: Request, exc: MarkazError) -> Response:
         headers = {"WWW-Authenticate": 'Bearer realm="markaz"'} if isinstance(exc, Unauthenticated) else None
+        headers = getattr(exc, "headers", None) or headers  # e.g. Retry-After on 429
         return error_response(exc.status, exc.code, exc.message, exc.field, headers)
 
     @app.exception_handler(RequestValidationError)

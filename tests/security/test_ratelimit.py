@@ -1,0 +1,96 @@
+"""Per-token rate limits: shared by several processes through the database, 429 with Retry-After."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tests.asgi_client import asgi_client
+from tests.conftest import Account
+
+from markaz.app import create_app
+from markaz.centre import Centre
+from markaz.security.ratelimit import WINDOW_SECONDS, RateLimiter
+from markaz.storage.database import Database
+
+
+class Clock:
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@settings(max_examples=8)
+@given(
+    order=st.lists(st.integers(min_value=0, max_value=2), min_size=200, max_size=200),
+    limit=st.integers(min_value=1, max_value=60),
+)
+def test_processes_share_one_limit(centre: Centre, order: list[int], limit: int) -> None:
+    """Three 'processes' (three limiters, three engines on one database) hitting one token in a
+    generated order admit exactly the limit in a window, never more."""
+    clock = Clock()
+    # A key of its own per example: the examples share the test's database.
+    key, other = f"token:{uuid.uuid4().hex}", f"token:{uuid.uuid4().hex}"
+    dbs = [Database(centre.settings.database_url) for _ in range(3)]
+    try:
+        limiters = [RateLimiter(db, limit, processes=3, sync_seconds=3600, clock=clock) for db in dbs]
+        admitted = sum(limiters[i].hit(key).allowed for i in order)
+        # Keep asking everyone until all refuse: the total is what the window admitted.
+        for _ in range(limit + 3):
+            admitted += sum(lim.hit(key).allowed for lim in limiters)
+        assert admitted == limit
+        refused = limiters[0].hit(key)
+        assert not refused.allowed and 1 <= refused.retry_after <= WINDOW_SECONDS
+        # Another token is not affected, and the next window starts afresh.
+        assert limiters[1].hit(other).allowed
+        clock.now += WINDOW_SECONDS
+        assert limiters[2].hit(key).allowed
+    finally:
+        for db in dbs:
+            db.dispose()
+
+
+def test_one_process_counts_exactly_between_reconciliations(centre: Centre) -> None:
+    clock = Clock()
+    limiter = RateLimiter(centre.db, 100, processes=4, sync_seconds=3600, clock=clock)
+    assert sum(limiter.hit("token:7").allowed for _ in range(150)) == 100
+    # A few reconciliations (each share is a quarter of what is left), not one per request.
+    assert limiter.reconciliations < 30
+
+
+def test_api_answers_429_with_retry_after(centre: Centre, accounts: dict[str, Account]) -> None:
+    settings_ = centre.settings.model_copy(update={"rate_limit_per_minute": 5})
+    with asgi_client(create_app(settings_, centre)) as client:
+        iq, sy = accounts["IQ"].headers, accounts["SY"].headers
+        answers = [client.get("/api/v1/me", headers=iq) for _ in range(6)]
+        assert [a.status_code for a in answers[:5]] == [200] * 5
+        refused = answers[5]
+        assert refused.status_code == 429
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert 1 <= int(refused.headers["retry-after"]) <= WINDOW_SECONDS
+        assert client.get("/api/v1/me", headers=sy).status_code == 200
+        # A write is refused the same way and stores nothing.
+        posted = client.post("/api/v1/reports", headers=iq, json={"title": "x"})
+        assert posted.status_code == 429
+        assert client.get("/api/v1/reports", headers=sy).json()["items"] == []
+
+
+def test_idle_leases_are_handed_back(centre: Centre) -> None:
+    clock = Clock()
+    a = RateLimiter(centre.db, 40, processes=4, sync_seconds=1.0, clock=clock)
+    b = RateLimiter(centre.db, 40, processes=4, sync_seconds=1.0, clock=clock)
+    assert a.hit("token:9").allowed  # a reserves a quarter (10) and uses one
+    assert sum(b.hit("token:9").allowed for _ in range(100)) == 30
+    clock.now += 1.5
+    a.hit("token:other")  # a's next request hands back its idle lease of 9
+    clock.now += 0.1
+    assert sum(b.hit("token:9").allowed for _ in range(100)) == 9
+
+
+def test_limit_zero_turns_it_off(centre: Centre) -> None:
+    limiter = RateLimiter(centre.db, 0)
+    assert all(limiter.hit("token:1").allowed for _ in range(1000))
+    assert limiter.reconciliations == 0
