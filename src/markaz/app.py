@@ -11,6 +11,8 @@ from starlette.responses import RedirectResponse
 
 from markaz import __version__
 from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
+from markaz.api import export as export_api
+from markaz.api import taxii as taxii_api
 from markaz.centre import Centre
 from markaz.domain.models import ReportCorrection, ReportCreate, RetractRequest
 from markaz.security.ratelimit import RateLimiter
@@ -56,6 +58,8 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(governance.router)
     app.include_router(motions.router)
     app.include_router(comments.router)
+    app.include_router(export_api.router)
+    app.mount("/taxii2", taxii_api.build(centre))
     _document_bodies(app)
 
     @app.get("/", include_in_schema=False)

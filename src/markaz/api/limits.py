@@ -48,13 +48,17 @@ class BodyLimit:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413,
-            "too_large",
+        message = (
             f"the request body is larger than the limit of {self.max_bytes} bytes; "
-            "split it into smaller requests",
+            "split it into smaller requests"
         )
-        await response(scope, receive, send)
+        if scope.get("path", "").startswith("/taxii2/"):
+            # TAXII clients expect the TAXII error message shape.
+            from markaz.api.taxii import too_large
+
+            await too_large(message)(scope, receive, send)
+            return
+        await error_response(413, "too_large", message)(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):

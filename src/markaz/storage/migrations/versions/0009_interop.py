@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
+from markaz.storage.schema import UtcDateTime
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
@@ -9,8 +14,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "taxii_status",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("member_code", sa.String(8), sa.ForeignKey("members.code"), nullable=False),
+        sa.Column("principal_id", sa.Integer, sa.ForeignKey("principals.id"), nullable=False),
+        sa.Column("collection_id", sa.String(36), nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("status", sa.String(10), nullable=False),
+        sa.Column("total_count", sa.Integer, nullable=False),
+        sa.Column("success_count", sa.Integer, nullable=False),
+        sa.Column("failure_count", sa.Integer, nullable=False),
+        sa.Column("pending_count", sa.Integer, nullable=False),
+        sa.Column("successes", sa.JSON, nullable=False),
+        sa.Column("failures", sa.JSON, nullable=False),
+        sa.Column("pendings", sa.JSON, nullable=False),
+    )
+    op.create_index("ix_taxii_status_created_at", "taxii_status", ["created_at"])
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_taxii_status_created_at", table_name="taxii_status")
+    op.drop_table("taxii_status")

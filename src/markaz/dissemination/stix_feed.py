@@ -1,0 +1,230 @@
+"""What a member's STIX feed holds: object versions in date-added order, one page at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from heapq import merge
+from typing import Any
+
+from sqlalchemy import Connection
+
+from markaz.dissemination import stix
+from markaz.storage import interop
+from markaz.storage import reports as store
+from markaz.storage.dialects import StorageDialect
+from markaz.storage.members import list_members
+
+REPORT_TYPES = frozenset({"report", "location", "identity", "infrastructure", "relationship"})
+# A reference object (marking, extension, identity of the centre or a member) sorts before a
+# report's objects added at the same instant; report keys are ULIDs, which never start with "!".
+REFERENCE_KEY = "!"
+
+Position = tuple[datetime, str, int, int]  # date added, report id (or !stix id), version kind, index
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One version of one object in a feed, with the time it was added to the feed."""
+
+    added: datetime
+    key: str
+    kind: int
+    index: int
+    obj: dict[str, Any]
+
+    @property
+    def position(self) -> Position:
+        return (self.added, self.key, self.kind, self.index)
+
+    @property
+    def version(self) -> str:
+        return str(self.obj.get("modified") or self.obj["created"])
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """A feed and its TAXII filters (match[...] and added_after)."""
+
+    scope: interop.Scope
+    versions: interop.VersionSelection = field(default_factory=interop.VersionSelection)
+    types: frozenset[str] | None = None
+    ids: frozenset[str] | None = None
+    spec_versions: frozenset[str] | None = None
+    added_after: datetime | None = None
+    include_reference: bool = True
+
+    def fingerprint(self, purpose: str) -> str:
+        """Binds a cursor to its query: a cursor used with other filters is refused."""
+        text = repr((purpose, self))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _wanted(q: FeedQuery, obj: dict[str, Any]) -> bool:
+    if q.types is not None and obj["type"] not in q.types:
+        return False
+    if q.ids is not None and obj["id"] not in q.ids:
+        return False
+    return q.spec_versions is None or stix.SPEC_VERSION in q.spec_versions
+
+
+def reference_entries(conn: Connection, q: FeedQuery) -> list[Entry]:
+    out = []
+    for obj in stix.reference_objects(list_members(conn)):
+        if not _wanted(q, obj):
+            continue
+        added = stix.parse_ts(obj["created"])
+        if q.added_after is not None and added <= q.added_after:
+            continue
+        version = stix.parse_ts(str(obj.get("modified") or obj["created"]))
+        sel = q.versions
+        if not (sel.last or sel.first or sel.every or version in sel.at):
+            continue
+        out.append(Entry(added, REFERENCE_KEY + obj["id"], 0, 0, obj))
+    out.sort(key=lambda e: e.position)
+    return out
+
+
+def chains_for(conn: Connection, viewer: str, rows: Sequence[dict[str, Any]]) -> dict[str, stix.Chain]:
+    """Root and earliest visible creation time of each row's correction chain."""
+    chains = {r["id"]: stix.Chain(r["id"], r["created_at"]) for r in rows if r["supersedes"] is None}
+    linked = [r for r in rows if r["supersedes"] is not None]
+    if not linked:
+        return chains
+    links = interop.chain_links(conn, [r["supersedes"] for r in linked])
+    visible = interop.visible_among(conn, viewer, links)
+    for r in linked:
+        earliest = r["created_at"]
+        current: str | None = r["supersedes"]
+        root = r["id"]
+        while current is not None and current in links:
+            root = current
+            parent, created = links[current]
+            if current in visible:
+                earliest = created if earliest is None else min(earliest, created)
+            current = parent
+        chains[r["id"]] = stix.Chain(root, earliest)
+    return chains
+
+
+def _expand(
+    conn: Connection, q: FeedQuery, batch: list[tuple[datetime, str, int, dict[str, Any]]]
+) -> list[Entry]:
+    rows = [b[3] for b in batch]
+    obs = store.observations_for(conn, [r["id"] for r in rows])
+    chains = chains_for(conn, q.scope.viewer, rows)
+    out: list[Entry] = []
+    for added, rid, kind, row in batch:
+        objects = stix.report_objects(row, obs[rid], chains[rid], revoked=kind == interop.RETRACTED)
+        out.extend(Entry(added, rid, kind, i, o) for i, o in enumerate(objects) if _wanted(q, o))
+    return out
+
+
+def _report_entries(
+    conn: Connection, dialect: StorageDialect, q: FeedQuery, start: Position | None, chunk: int
+) -> Iterator[Entry]:
+    row_start = None
+    if start is not None:
+        row_start = (start[0], "" if start[1].startswith(REFERENCE_KEY) else start[1])
+    streams = [
+        interop.iter_versions(
+            conn, dialect, q.scope, kind, q.versions, start=row_start, added_after=q.added_after, chunk=chunk
+        )
+        for kind in (interop.CREATED, interop.RETRACTED)
+    ]
+    merged = merge(*streams, key=lambda v: (v[0], v[1], v[2]))
+    batch: list[tuple[datetime, str, int, dict[str, Any]]] = []
+    for item in merged:
+        batch.append(item)
+        if len(batch) >= chunk:
+            yield from _expand(conn, q, batch)
+            batch = []
+    if batch:
+        yield from _expand(conn, q, batch)
+
+
+def page(
+    conn: Connection, dialect: StorageDialect, q: FeedQuery, *, start: Position | None, limit: int
+) -> tuple[list[Entry], Position | None]:
+    """Up to `limit` entries from `start` on, and the position of the next one (None: no more)."""
+    refs = reference_entries(conn, q) if q.include_reference else []
+    if start is not None:
+        refs = [e for e in refs if e.position >= start]
+    found: list[Entry] = []
+    reports_wanted = q.types is None or bool(q.types & REPORT_TYPES)
+    if q.scope.report_ids is not None and not q.scope.report_ids:
+        reports_wanted = False
+    if reports_wanted:
+        # About five objects per report: fetch roughly a page's worth of reports at a time.
+        chunk = max(20, min(1000, limit // 4 + 2))
+        for entry in _report_entries(conn, dialect, q, start, chunk):
+            if start is not None and entry.position < start:
+                continue
+            found.append(entry)
+            if len(found) > limit:
+                break
+    merged = list(merge(refs, found, key=lambda e: e.position))[: limit + 1]
+    if len(merged) > limit:
+        return merged[:limit], merged[limit].position
+    return merged, None
+
+
+# --- resolving STIX ids back to reports ------------------------------------------------
+
+
+def _key(u: bytes) -> bytes:
+    # The bytes of a uuid5 that its version and variant bits leave untouched.
+    return u[:6] + u[10:16]
+
+
+def resolve_report_ids(
+    conn: Connection, dialect: StorageDialect, scope: interop.Scope, stix_ids: frozenset[str]
+) -> frozenset[str]:
+    """The stored reports (every visible version) whose STIX objects carry one of these ids.
+
+    STIX ids are uuid5 hashes of markaz names, so they are found by hashing the names of the
+    reports this scope reads (one SHA-1 per report, and per observation for non-report ids).
+    """
+    targets: dict[bytes, list[str]] = {}
+    for sid in stix_ids:
+        kind, _, text = sid.partition("--")
+        if kind not in REPORT_TYPES:
+            continue
+        try:
+            u = uuid.UUID(text)
+        except ValueError:
+            continue
+        targets.setdefault(_key(u.bytes), []).append(sid)
+    if not targets:
+        return frozenset()
+    need_parts = any(s.split("--")[0] != "report" for ids in targets.values() for s in ids)
+    heads = list(interop.visible_report_heads(conn, dialect, scope))
+    roots = {rid: rid for rid, sup in heads if sup is None}
+    linked = [(rid, sup) for rid, sup in heads if sup is not None]
+    if linked:
+        chains = chains_for(
+            conn, scope.viewer, [{"id": rid, "supersedes": sup, "created_at": None} for rid, sup in linked]
+        )
+        roots.update({rid: chains[rid].root_id for rid, _ in linked})
+    namespace = stix.MARKAZ_NAMESPACE.bytes
+    matched_roots: set[str] = set()
+
+    def check(name: str, root: str) -> None:
+        digest = hashlib.sha1(namespace + name.encode(), usedforsecurity=False).digest()
+        if _key(digest) in targets:
+            matched_roots.add(root)
+
+    for root in set(roots.values()):
+        check(f"report:{root}", root)
+    if need_parts:
+        parts = ("location", "subject", "thing", "located-at")
+        for rid, ordinal in interop.observation_ordinals(conn, sorted(roots)):
+            root = roots[rid]
+            for part in parts:
+                check(f"report:{root}:{part}:{ordinal}", root)
+    if not matched_roots:
+        return frozenset()
+    return frozenset(interop.chain_descendants(conn, matched_roots) & set(roots))
