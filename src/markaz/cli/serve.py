@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import threading
 
 import typer
@@ -52,11 +53,20 @@ def register(app: typer.Typer) -> None:
             raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
         tune_gc()
         stop = threading.Event()
+        worker_thread: threading.Thread | None = None
         if not no_worker:
             # On SQLite the queue's worker runs inside the server by default (one writer).
             from markaz.cli.worker import work
 
-            threading.Thread(target=work, args=(centre, stop), name="markaz-worker", daemon=True).start()
+            worker_thread = threading.Thread(
+                target=work, args=(centre, stop), name="markaz-worker", daemon=True
+            )
+            worker_thread.start()
+        # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
+        # handler that was in place before it started: this one, so the process then stops
+        # the worker thread (its pushes in flight finish and are recorded) and exits 0.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda _signum, _frame: stop.set())
         typer.echo(f"markaz serving on http://{host}:{port} (API docs at /api/docs)")
         if workers > 1:
             centre.close()
@@ -81,3 +91,5 @@ def register(app: typer.Typer) -> None:
             h11_max_incomplete_event_size=64 * 1024,
         )
         stop.set()
+        if worker_thread is not None:
+            worker_thread.join(timeout=30)

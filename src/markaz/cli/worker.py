@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from collections.abc import Callable
 
@@ -70,6 +71,9 @@ def register(app: typer.Typer) -> None:
                 typer.echo("deliveries sent" if idle else "deliveries still pending (retries are scheduled)")
             return
         stop = threading.Event()
+        # SIGTERM (systemd, docker, Kubernetes) stops like Ctrl-C: the pushes in flight finish
+        # and are recorded before the process exits (docs/operations.md).
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
         typer.echo("markaz worker running (Ctrl-C to stop)")
         try:
             work(centre, stop, deliver=not no_deliver)
