@@ -13,6 +13,9 @@ from markaz import __version__
 from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
 from markaz.api import export as export_api
 from markaz.api import taxii as taxii_api
+from markaz.api import channels as channels_api
+from markaz.api import deliveries as deliveries_api
+from markaz.api import inbox as inbox_api
 from markaz.centre import Centre
 from markaz.domain.models import ReportCorrection, ReportCreate, RetractRequest
 from markaz.security.ratelimit import RateLimiter
@@ -57,6 +60,9 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(circles.router)
     app.include_router(governance.router)
     app.include_router(motions.router)
+    app.include_router(inbox_api.router)
+    app.include_router(deliveries_api.router)
+    app.include_router(channels_api.router)
     app.include_router(comments.router)
     app.include_router(export_api.router)
     app.mount("/taxii2", taxii_api.build(centre))

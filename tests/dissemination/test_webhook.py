@@ -44,7 +44,9 @@ def test_released_members_receive_signed_payloads(fast: Centre) -> None:
 
 
 def test_failures_are_retried_then_dead_lettered(fast: Centre) -> None:
-    iq, ru, sy = (add_account(fast, c) for c in ("IQ", "RU", "SY"))
+    iq = add_account(fast, "IQ")
+    add_account(fast, "RU")
+    add_account(fast, "SY")
     with receiving(SECRETS["RU"], fail_first=2) as flaky, receiving(SECRETS["SY"], status=500) as broken:
         hook(fast, "RU", flaky.url, SECRETS["RU"])
         hook(fast, "SY", broken.url, SECRETS["SY"])
@@ -54,14 +56,18 @@ def test_failures_are_retried_then_dead_lettered(fast: Centre) -> None:
     with fast.db.read() as conn:
         states = {
             r.member_code: (r.state, r.attempts, r.last_status)
-            for r in conn.execute(select(pushes.c.member_code, pushes.c.state, pushes.c.attempts, pushes.c.last_status))
+            for r in conn.execute(
+                select(pushes.c.member_code, pushes.c.state, pushes.c.attempts, pushes.c.last_status)
+            )
         }
     # The flaky endpoint answered 503 twice, then 200; the broken one used up its 3 attempts.
     assert states == {"RU": ("done", 3, 200), "SY": ("dead", 3, 500)}
 
 
 def test_unreachable_endpoint_does_not_hold_back_others(fast: Centre) -> None:
-    iq, ru, sy = (add_account(fast, c) for c in ("IQ", "RU", "SY"))
+    iq = add_account(fast, "IQ")
+    add_account(fast, "RU")
+    add_account(fast, "SY")
     hook(fast, "SY", "http://127.0.0.1:9/nothing-listens-here", SECRETS["SY"])
     with receiving(SECRETS["RU"]) as good:
         hook(fast, "RU", good.url, SECRETS["RU"])
@@ -69,5 +75,3 @@ def test_unreachable_endpoint_does_not_hold_back_others(fast: Centre) -> None:
             submit(fast, iq.principal, precedence="FLASH")
         assert run_until_idle(fast, timeout=30)
         assert len(good.unique) == 5
-
-

@@ -122,6 +122,27 @@ def member_list(database_url: DatabaseUrl = None) -> None:
         typer.echo(f"{r['code']:<8} {r['status']:<10} {iso(r['joined_at'])}  {names}")
 
 
+@member_app.command("endpoint")
+@readable_errors
+def member_endpoint(
+    code: str = typer.Argument(..., help="member code"),
+    url: str = typer.Option(..., "--url", help="the member's webhook receiver, http:// or https://"),
+    secret: str = typer.Option(
+        ..., "--secret", envvar="MARKAZ_ENDPOINT_SECRET", help="shared secret the centre signs requests with"
+    ),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Register a webhook endpoint for a member (deliveries are POSTed to it, signed)."""
+    from markaz.dissemination.channels import add_endpoint
+
+    centre = centre_for(database_url)
+    with centre.db.write() as conn:
+        row = add_endpoint(
+            conn, centre.db.dialect, member=check_code(code), url=url, secret=secret, actor=OPERATOR
+        )
+    typer.echo(f"endpoint {row['id']} of {code}: {row['url']}")
+
+
 @user_app.command("add")
 @readable_errors
 def user_add(

@@ -16,10 +16,12 @@ JobRunner = Callable[[Centre], int]
 
 def job_runners() -> list[JobRunner]:
     """Each runner claims and runs some queued jobs and returns how many; add yours here."""
+    from markaz.analysis.fusion import run_fusion
     from markaz.processing.suggest import run_extraction_jobs
 
     return [
         run_extraction_jobs,
+        run_fusion,
     ]
 
 

@@ -256,7 +256,10 @@ def remove_subscription(centre: Centre, principal: Principal, subscription_id: i
             principal.username,
             [
                 audit.AuditEvent.of(
-                    "subscription.removed", "subscription", str(subscription_id), subscription_snapshot(dict(row))
+                    "subscription.removed",
+                    "subscription",
+                    str(subscription_id),
+                    subscription_snapshot(dict(row)),
                 )
             ],
         )
