@@ -24,9 +24,9 @@ def build_app() -> typer.Typer:
     chair.register(app)
     accession.register(app)
     worker.register(app)
-    from markaz.cli import inbox
+    from markaz.cli import keys
 
-    inbox.register(app)
+    keys.register(app)
     backup.register(app)
     from markaz.cli import views
 

@@ -152,6 +152,8 @@ def submit(centre: Centre, principal: Principal, items: Sequence[Any]) -> list[I
             results.append(ItemResult(index, "error", error=validation_error(exc)))
             continue
         valid.append((index, report))
+    if any(report.signature is not None for _, report in valid):
+        valid = _check_signatures(centre, principal, valid, results)
     for _attempt in range(3):
         try:
             written = _write(centre, principal, valid)
@@ -165,6 +167,34 @@ def submit(centre: Centre, principal: Principal, items: Sequence[Any]) -> list[I
     results.extend(written)
     results.sort(key=lambda r: r.index)
     return results
+
+
+def _check_signatures(
+    centre: Centre, principal: Principal, valid: list[tuple[int, ReportCreate]], results: list[ItemResult]
+) -> list[tuple[int, ReportCreate]]:
+    """Signed items whose signature does not verify become errors; nothing of them is stored."""
+    from markaz.security.signing import active_keys, check_submission
+
+    with centre.db.read() as conn:
+        keys = active_keys(conn, principal.member)
+    kept = []
+    for index, report in valid:
+        try:
+            check_submission(principal.member, report, keys)
+        except MarkazError as exc:
+            results.append(ItemResult(index, "error", error=exc))
+            continue
+        kept.append((index, report))
+    return kept
+
+
+def _keep_signatures(
+    conn: Any, centre: Centre, principal: Principal, signed: list[tuple[str, ReportCreate]]
+) -> None:
+    from markaz.security.signing import store_signatures
+
+    rows = [(rid, r.signature.key_id, r.signature.sig) for rid, r in signed if r.signature is not None]
+    store_signatures(conn, centre.db.dialect, rows, principal.username)
 
 
 ReleaseContext = tuple[set[str], set[str], dict[str, frozenset[str]]]
@@ -211,6 +241,14 @@ def _write(
         if current != members:
             results, indexes, prepared = _prepare_all(valid, principal, current)
         outcome = store.insert_reports(conn, db.dialect, prepared, actor=principal.username)
+        if any(report.signature is not None for _, report in valid):
+            by_index = dict(valid)
+            signed = [
+                (p.row["id"], by_index[i])
+                for position, (i, p) in enumerate(zip(indexes, prepared, strict=True))
+                if position not in outcome.existing
+            ]
+            _keep_signatures(conn, centre, principal, signed)
     for position, (index, p) in enumerate(zip(indexes, prepared, strict=True)):
         if position in outcome.existing:
             results.append(ItemResult(index, "existing", id=outcome.existing[position]))
@@ -274,6 +312,10 @@ def correct(centre: Centre, principal: Principal, report_id: str, correction: Re
             extra_recipients=store.recipients_of(conn, report_id),
         )
         prepared.row["client_ref"] = correction.client_ref
+        if correction.signature is not None:
+            from markaz.security.signing import active_keys, check_submission
+
+            check_submission(principal.member, correction, active_keys(conn, principal.member))
         outcome = store.insert_reports(
             conn, db.dialect, [prepared], actor=principal.username, action="report.correct"
         )
@@ -281,6 +323,8 @@ def correct(centre: Centre, principal: Principal, report_id: str, correction: Re
             raise Conflict(
                 "client_ref of the correction was already used for another report", field="client_ref"
             )
+        if correction.signature is not None:
+            _keep_signatures(conn, centre, principal, [(prepared.row["id"], correction)])
         store.set_status(
             conn, report_id, status=ReportStatus.SUPERSEDED.value, superseded_by=prepared.row["id"]
         )

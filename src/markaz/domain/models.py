@@ -136,6 +136,13 @@ def _check_language(v: str) -> str:
     return v
 
 
+class ReportSignature(_Strict):
+    """An Ed25519 signature of the report by a key the member registered (docs/security.md)."""
+
+    key_id: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+    sig: Annotated[str, Field(min_length=88, max_length=88, pattern=r"^[A-Za-z0-9+/]{86}==$")]
+
+
 class ReportCreate(_Strict):
     """What a member submits."""
 
@@ -152,6 +159,7 @@ class ReportCreate(_Strict):
     ] = Field(default_factory=lambda: ["ALL"])
     client_ref: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     observations: list[ObservationIn] = Field(default_factory=list, max_length=MAX_OBSERVATIONS)
+    signature: ReportSignature | None = None
 
 
 class ReportCorrection(ReportCreate):

@@ -133,6 +133,9 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
 
     for row in conn.execute(select(suggestions)).mappings():
         yield "suggestion", str(row["id"]), object_hash(suggestion_snapshot(dict(row)))
+    from markaz.storage.fusion import decision_hashes
+
+    yield from decision_hashes(conn)
     from markaz.storage.comments import stored_comment_hashes
 
     yield from stored_comment_hashes(conn)
@@ -143,6 +146,9 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
 
     yield from dissemination_objects(conn)
 
+    from markaz.security.signing import audited_objects
+
+    yield from audited_objects(conn)
     for circle in list_circles(conn):
         yield "circle", circle["name"], object_hash(circle_snapshot(circle, circle["members"]))
     # Reports with their recipients and observations, a chunk of reports at a time.
@@ -219,6 +225,11 @@ def verify(conn: Connection) -> VerifyResult:
             )
     for (object_type, object_id), (seq, _digest) in last.items():
         problems.append((seq, f"audit entry {seq}: {object_type} {object_id} was deleted"))
+    # A signature kept with a report must still verify against the stored report: this holds
+    # even against someone who could rewrite the whole chain (docs/security.md).
+    from markaz.security.signing import signature_problems
+
+    problems.extend((expected_seq + 1, message) for message in signature_problems(conn))
     if problems:
         problems.sort()
         return VerifyResult(False, expected_seq, count, problems[0][1])
