@@ -24,6 +24,9 @@ def build_app() -> typer.Typer:
     chair.register(app)
     accession.register(app)
     worker.register(app)
+    from markaz.cli import inbox
+
+    inbox.register(app)
     from markaz.cli import keys
 
     keys.register(app)
