@@ -12,6 +12,7 @@ from starlette.responses import RedirectResponse
 from markaz import __version__
 from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
 from markaz.api import export as export_api
+from markaz.api import signing as signing_api
 from markaz.api import taxii as taxii_api
 from markaz.api import channels as channels_api
 from markaz.api import deliveries as deliveries_api
@@ -60,6 +61,7 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(circles.router)
     app.include_router(governance.router)
     app.include_router(motions.router)
+    app.include_router(signing_api.router)
     app.include_router(inbox_api.router)
     app.include_router(deliveries_api.router)
     app.include_router(channels_api.router)
