@@ -8,7 +8,7 @@ DB ?= sqlite:///./var/markaz.db
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test run test lint bench postgres-bin clean
+.PHONY: install install-test run test lint bench postgres-bin sitrep-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -24,16 +24,26 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 
 install: $(STAMP)
 
-install-test: $(TEST_STAMP) postgres-bin
+install-test: $(TEST_STAMP) postgres-bin sitrep-deps
 
 # The PostgreSQL server binaries for the storage tests (each test gets a throwaway cluster).
+# Situation reports: Pango for WeasyPrint's PDF, fonts with Arabic and Persian, and
+# poppler-utils (pdftoppm, pdftotext) for the tests that look at the PDF.
+sitrep-deps:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0 || ! fc-list | grep -q "Noto Naskh Arabic" \
+		|| ! command -v pdftoppm >/dev/null; then \
+		echo "installing Pango, Noto fonts and poppler-utils for situation reports"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core poppler-utils >/dev/null; \
+	fi
+
 postgres-bin:
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing the PostgreSQL server package for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
-run: $(STAMP)
+run: $(STAMP) sitrep-deps
 	@mkdir -p var
 	$(MARKAZ) init --database-url $(DB)
 	$(MARKAZ) demo --database-url $(DB)

@@ -13,6 +13,7 @@ from markaz import __version__
 from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
 from markaz.api import export as export_api
 from markaz.api import signing as signing_api
+from markaz.api import sitrep as sitrep_api
 from markaz.api import taxii as taxii_api
 from markaz.api import channels as channels_api
 from markaz.api import deliveries as deliveries_api
@@ -66,6 +67,7 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(deliveries_api.router)
     app.include_router(channels_api.router)
     app.include_router(comments.router)
+    app.include_router(sitrep_api.router)
     app.include_router(export_api.router)
     app.mount("/taxii2", taxii_api.build(centre))
     _document_bodies(app)

@@ -31,9 +31,10 @@ def build_app() -> typer.Typer:
 
     keys.register(app)
     backup.register(app)
-    from markaz.cli import views
+    from markaz.cli import sitrep, views
 
     views.register(app)
+    sitrep.register(app)
     try:
         from markaz.cli import extract
     except ImportError:  # pragma: no cover - the processing package is always installed
