@@ -18,6 +18,7 @@ from markaz.api import taxii as taxii_api
 from markaz.api import channels as channels_api
 from markaz.api import deliveries as deliveries_api
 from markaz.api import inbox as inbox_api
+from markaz.api import fusion as fusion_api
 from markaz.centre import Centre
 from markaz.domain.models import ReportCorrection, ReportCreate, RetractRequest
 from markaz.security.ratelimit import RateLimiter
@@ -67,6 +68,7 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(deliveries_api.router)
     app.include_router(channels_api.router)
     app.include_router(comments.router)
+    app.include_router(fusion_api.router)
     app.include_router(sitrep_api.router)
     app.include_router(export_api.router)
     app.mount("/taxii2", taxii_api.build(centre))

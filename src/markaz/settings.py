@@ -8,6 +8,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "markaz-development-secret-change-me"
+_CATEGORIES = frozenset(
+    ("position", "gathering", "command_post", "weapons_depot", "chemical_lab", "incident", "movement")
+    + ("smuggling_route", "other")
 
 
 class Settings(BaseSettings):
@@ -52,6 +55,26 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)
     header_timeout_seconds: float = Field(10.0, gt=0, le=600)
     body_timeout_seconds: float = Field(60.0, gt=0, le=3600)
+    # Fusion (docs/analysis.md): matching distances and windows, confidence half-lives.
+    fusion_site_radius_m: float = Field(1000.0, gt=0, le=100_000)
+    fusion_radius_by_category: dict[str, float] = Field(default_factory=dict)
+    fusion_site_window_days: float = Field(30.0, gt=0, le=3650)
+    fusion_track_window_hours: float = Field(72.0, gt=0, le=24 * 365)
+    fusion_track_max_speed_kmh: float = Field(120.0, gt=0, le=5000)
+    fusion_contradiction_hours: float = Field(48.0, ge=0, le=24 * 365)
+    fusion_half_life_days: dict[str, float] = Field(
+        default_factory=lambda: {
+            "position": 7.0,
+            "gathering": 3.0,
+            "command_post": 30.0,
+            "weapons_depot": 60.0,
+            "chemical_lab": 90.0,
+            "incident": 7.0,
+            "movement": 1.0,
+            "smuggling_route": 30.0,
+            "default": 14.0,
+        }
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -62,6 +85,12 @@ class Settings(BaseSettings):
         num, den = (int(x) for x in self.vote_quorum.split("/"))
         if num > den:
             raise ValueError("vote_quorum is a fraction of the active members, at most 1/1")
+        for name in ("fusion_radius_by_category", "fusion_half_life_days"):
+            for key, value in getattr(self, name).items():
+                if key != "default" and key not in _CATEGORIES:
+                    raise ValueError(f"{name}: {key!r} is not a category ({', '.join(sorted(_CATEGORIES))})")
+                if not 0 < value <= 100_000:
+                    raise ValueError(f"{name}: {key} must be a positive number (got {value})")
         if self.default_page_size > self.max_page_size:
             raise ValueError("default_page_size may not exceed max_page_size")
         return self

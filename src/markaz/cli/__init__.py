@@ -34,6 +34,9 @@ def build_app() -> typer.Typer:
     from markaz.cli import sitrep, views
 
     views.register(app)
+    from markaz.cli import analysis
+
+    analysis.register(app)
     sitrep.register(app)
     try:
         from markaz.cli import extract

@@ -133,6 +133,9 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
 
     for row in conn.execute(select(suggestions)).mappings():
         yield "suggestion", str(row["id"]), object_hash(suggestion_snapshot(dict(row)))
+    from markaz.storage.fusion import decision_hashes
+
+    yield from decision_hashes(conn)
     from markaz.storage.comments import stored_comment_hashes
 
     yield from stored_comment_hashes(conn)

@@ -1,0 +1,134 @@
+"""The match rule between two observations: the one predicate both the engine and a rebuild use."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from markaz.analysis.families import ENDED, FAMILIES, TRACK, kind_of
+
+if TYPE_CHECKING:
+    from markaz.settings import Settings
+
+EARTH_RADIUS_M = 6_371_008.8
+# Positions reported by different members differ by their errors (hundreds of metres); a
+# track's speed check allows for that before it calls a pair of sightings impossible.
+TRACK_POSITION_SLACK_M = 1_000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """What fusion knows of one observation (denormalised from the observation and its report)."""
+
+    id: int
+    report_id: str
+    family: str
+    category: str
+    lon: float
+    lat: float
+    t: float  # seconds since the epoch: observed_at, else the report's observed_at, else created_at
+    originator: str
+    status: str
+    credibility: str
+    reliability: str
+    subject: str | None = None
+    subject_key: str | None = None
+    points: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """Why two observations belong together (matched) or contradict each other (conflict)."""
+
+    a: int
+    b: int
+    matched: bool
+    conflict: str | None
+    distance_m: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class MatchRules:
+    """Distances and windows, read once from Settings."""
+
+    site_radius_m: float = 1000.0
+    radius_by_category: Mapping[str, float] = field(default_factory=dict)
+    site_window_s: float = 30 * 86400.0
+    track_window_s: float = 72 * 3600.0
+    max_speed_mps: float = 120 / 3.6
+    contradiction_window_s: float = 48 * 3600.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> MatchRules:
+        return cls(
+            site_radius_m=settings.fusion_site_radius_m,
+            radius_by_category=dict(settings.fusion_radius_by_category),
+            site_window_s=settings.fusion_site_window_days * 86400.0,
+            track_window_s=settings.fusion_track_window_hours * 3600.0,
+            max_speed_mps=settings.fusion_track_max_speed_kmh / 3.6,
+            contradiction_window_s=settings.fusion_contradiction_hours * 3600.0,
+        )
+
+    def radius(self, category: str) -> float:
+        return float(self.radius_by_category.get(category, self.site_radius_m))
+
+    def family_radius(self, family: str) -> float:
+        """The largest radius of any category of the family: the spatial index query's reach."""
+        return max(self.radius(c.value) for c, f in FAMILIES.items() if f == family)
+
+    def window(self, family: str) -> float:
+        return self.track_window_s if kind_of(family) == TRACK else self.site_window_s
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _closest(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> float:
+    return min(distance_m(x1, y1, x2, y2) for x1, y1 in a for x2, y2 in b)
+
+
+def status_conflict(a: Node, b: Node, window_s: float) -> bool:
+    """Reported destroyed or abandoned, and reported active at or after that, close in time."""
+    for ended, other in ((a, b), (b, a)):
+        if ended.status in ENDED and other.status == "active" and 0 <= other.t - ended.t <= window_s:
+            return True
+    return False
+
+
+def match(a: Node, b: Node, rules: MatchRules) -> Link | None:
+    """The link between two observations, or None when they have nothing to do with each other."""
+    if a.family != b.family or a.id == b.id:
+        return None
+    lo, hi = (a, b) if a.id < b.id else (b, a)
+    seconds = abs(a.t - b.t)
+    if seconds > rules.window(a.family):
+        return None
+    if kind_of(a.family) == TRACK:
+        if a.subject_key is None or a.subject_key != b.subject_key:
+            return None
+        d = _closest(a.points or ((a.lon, a.lat),), b.points or ((b.lon, b.lat),))
+        plausible = d <= rules.max_speed_mps * seconds + TRACK_POSITION_SLACK_M
+        return Link(lo.id, hi.id, plausible, None if plausible else "speed", d, seconds)
+    d = distance_m(a.lon, a.lat, b.lon, b.lat)
+    if d > max(rules.radius(a.category), rules.radius(b.category)):
+        return None
+    conflict = "status" if status_conflict(a, b, rules.contradiction_window_s) else None
+    return Link(lo.id, hi.id, True, conflict, d, seconds)
+
+
+def search_box(node: Node, rules: MatchRules) -> tuple[float, float, float, float]:
+    """The bounding box the spatial index is asked for a site observation's candidates."""
+    reach = rules.family_radius(node.family)
+    # 110 km per degree is less than the sphere's 111.2 km: the box errs on the large side.
+    dlat = reach / 110_000.0
+    dlon = reach / (110_000.0 * max(0.01, math.cos(math.radians(abs(node.lat) + dlat))))
+    return node.lon - dlon, node.lat - dlat, node.lon + dlon, node.lat + dlat
