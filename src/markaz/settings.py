@@ -11,6 +11,7 @@ DEV_SECRET = "markaz-development-secret-change-me"
 _CATEGORIES = frozenset(
     ("position", "gathering", "command_post", "weapons_depot", "chemical_lab", "incident", "movement")
     + ("smuggling_route", "other")
+)
 
 
 class Settings(BaseSettings):
