@@ -80,20 +80,33 @@ def _start(args: list[str], log: Path, env: dict[str, str] | None = None) -> Run
 
 
 def serve(
-    url: str, log: Path, *, port: int | None = None, worker: bool = False, timeout: float = 30
+    url: str,
+    log: Path,
+    *,
+    port: int | None = None,
+    worker: bool = False,
+    timeout: float = 30,
+    env: dict[str, str] | None = None,
+    wait: bool = True,
 ) -> Running:
-    """`markaz serve` on 127.0.0.1 and a free port, once it answers /healthz."""
+    """`markaz serve` on 127.0.0.1 and a free port; with `wait`, once it answers /healthz."""
     port = port or free_port()
     args = ["serve", "--database-url", url, "--port", str(port)]
     if not worker:
         args.append("--no-worker")
-    running = _start(args, log)
+    running = _start(args, log, env)
     running.base = f"http://127.0.0.1:{port}"
+    if wait:
+        wait_until_serving(running, timeout)
+    return running
+
+
+def wait_until_serving(running: Running, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
             if httpx.get(f"{running.base}/healthz", timeout=1).status_code == 200:
-                return running
+                return
         except httpx.TransportError:
             pass
         if running.proc.poll() is not None:
@@ -115,6 +128,19 @@ FAST_DELIVERY = {
 }
 
 
-def worker(url: str, log: Path, env: dict[str, str] | None = None) -> Running:
-    """`markaz worker` running until stopped."""
-    return _start(["worker", "--database-url", url], log, env)
+def worker(url: str, log: Path, env: dict[str, str] | None = None, *, ready: bool = False) -> Running:
+    """`markaz worker` running until stopped; with `ready`, once it says it is running."""
+    offset = log.stat().st_size if log.exists() else 0
+    running = _start(["worker", "--database-url", url], log, env)
+    if ready:
+        wait_until_working(running, offset)
+    return running
+
+
+def wait_until_working(running: Running, offset: int = 0, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while "markaz worker running" not in running.log.read_text(errors="replace")[offset:]:
+        if running.proc.poll() is not None:
+            raise AssertionError(f"markaz worker exited ({running.proc.returncode}): {running.output()}")
+        assert time.monotonic() < deadline, f"markaz worker did not start: {running.output()}"
+        time.sleep(0.05)

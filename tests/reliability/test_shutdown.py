@@ -105,7 +105,7 @@ def test_sigterm_lets_the_worker_finish_its_pushes(
             for i in range(12)
         ]
         assert all(r.error is None for r in intake.submit(centre, accounts["IQ"].principal, items))
-        worker = procs.worker(database_url, tmp_path / "worker.log", procs.FAST_DELIVERY)
+        worker = procs.worker(database_url, tmp_path / "worker.log", procs.FAST_DELIVERY, ready=True)
         deadline = time.monotonic() + 30
         while _count(centre, "sending") == 0:
             assert time.monotonic() < deadline, worker.output()

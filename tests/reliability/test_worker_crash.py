@@ -75,7 +75,7 @@ def test_kill9_worker_during_deliveries(
                 interrupted += 1
             running.kill9()
         # A last worker finishes what the killed ones left (leases expire after 1 s).
-        final = procs.worker(database_url, log, procs.FAST_DELIVERY)
+        final = procs.worker(database_url, log, procs.FAST_DELIVERY, ready=True)
         try:
             deadline = time.monotonic() + 60
             while _unfinished(centre) and time.monotonic() < deadline:
