@@ -8,6 +8,7 @@ DB ?= sqlite:///./var/markaz.db
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
+.PHONY: chromium-bin
 .PHONY: install install-test run test lint bench postgres-bin sitrep-deps clean
 
 $(VENV)/bin/python:
@@ -24,7 +25,14 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 
 install: $(STAMP)
 
-install-test: $(TEST_STAMP) postgres-bin sitrep-deps
+install-test: $(TEST_STAMP) chromium-bin postgres-bin sitrep-deps
+
+# Debian's Chromium for the browser tests (Playwright drives it; nothing downloads a browser).
+chromium-bin:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's Chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 # The PostgreSQL server binaries for the storage tests (each test gets a throwaway cluster).
 # Situation reports: Pango for WeasyPrint's PDF, fonts with Arabic and Persian, and

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import RedirectResponse
 
-from markaz import __version__
+from markaz import __version__, web
 from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
 from markaz.api import export as export_api
 from markaz.api import signing as signing_api
@@ -74,10 +73,8 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.mount("/taxii2", taxii_api.build(centre))
     _document_bodies(app)
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        # The browser interface lands here once it exists; until then, the API's own pages.
-        return RedirectResponse("/api/docs")
+    # The browser interface: pages at /, sign-in, static files (docs/web.md).
+    web.install(app, centre)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

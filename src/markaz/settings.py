@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
     vote_quorum: str = Field("2/3", pattern=r"^[1-9][0-9]?/[1-9][0-9]?$")
     vote_rule: Literal["unanimity", "majority"] = "unanimity"
+    # Browser interface (docs/web.md).
+    session_hours: int = Field(12, ge=1, le=24 * 30)
+    signin_max_failures: int = Field(5, ge=1, le=100)
+    signin_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
+    tile_url: str = Field("", pattern=r"^(https?://[^\s\"'<>]+)?$")
+    tile_attribution: str = Field("", max_length=300)
     # Dissemination (docs/dissemination.md): handling-time objectives per precedence, webhook
     # delivery, retries and the worker's polling when it runs apart from the server.
     objective_flash_minutes: int = Field(10, ge=1)

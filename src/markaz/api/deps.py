@@ -27,6 +27,14 @@ CentreDep = Annotated[Centre, Depends(get_centre)]
 async def current_principal(request: Request, centre: CentreDep) -> Principal:
     header = request.headers.get("authorization")
     if not header:
+        # The browser interface calls the API with its session cookie, and for writes the
+        # session's CSRF token in X-CSRF-Token (docs/web.md). A session of a member that is
+        # not active is no session, so the status check below is already done.
+        from markaz.web.auth import session_principal
+
+        signed_in = await session_principal(request, centre)
+        if signed_in is not None:
+            return signed_in
         raise Unauthenticated("this endpoint needs an API token: send 'Authorization: Bearer <token>'")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

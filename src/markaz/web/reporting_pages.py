@@ -1,0 +1,240 @@
+"""Report pages: the list, a new report with map clicks, a report with its findings and suggestions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from markaz.collection import intake
+from markaz.dissemination import pull
+from markaz.domain.enums import Category, InformationCredibility, Precedence, SourceReliability, Tlp
+from markaz.errors import InvalidInput, MarkazError
+from markaz.governance import circles as circle_rules
+from markaz.storage.reports import ReportFilter
+from markaz.storage.schema import jobs
+from markaz.storage.web_sessions import WebSession
+from markaz.web import i18n, labels
+from markaz.web.highlight import pieces, spans_of
+from markaz.web.pages import (
+    CsrfRefused,
+    centre_of,
+    error_page,
+    form_with_csrf,
+    member_names,
+    page,
+    require_session,
+)
+
+router = APIRouter(include_in_schema=False)
+RTL_LANGUAGES = ("ar", "fa")
+MAX_MAP_POINTS = 100
+
+
+def _form_choices(session: WebSession) -> dict[str, Any]:
+    _ = i18n.translations(session.language).gettext
+    return {
+        "precedence_choices": labels.precedence_labels(_),
+        "reliability_choices": labels.reliability_labels(_),
+        "credibility_choices": labels.credibility_labels(_),
+        "tlp_choices": [t.value for t in Tlp],
+        "category_choices": labels.category_labels(_),
+    }
+
+
+def _release_options(request: Request, session: WebSession) -> dict[str, Any]:
+    centre = centre_of(request)
+    names = member_names(centre, session.language)
+    active = [c for c in circle_rules.list_all(centre) if c["status"] == "active"]
+    with centre.db.read() as conn:
+        from markaz.storage.members import list_members
+
+        members = [r["code"] for r in list_members(conn) if r["status"] == "active"]
+    return {
+        "member_choices": {m: names.get(m, m) for m in members},
+        "circle_choices": [c["name"] for c in active],
+    }
+
+
+def _new_form(
+    request: Request, session: WebSession, values: dict[str, Any], error: str, status: int
+) -> Response:
+    context = {
+        **_form_choices(session),
+        **_release_options(request, session),
+        "values": values,
+        "error": error,
+    }
+    _ = i18n.translations(session.language).gettext
+    context["config"] = {"categories": labels.category_labels(_), "language": session.language}
+    return page(request, "report_new.html", context, session=session, status=status)
+
+
+@router.get("/reports/new")
+async def new_report(request: Request) -> Response:
+    session = await require_session(request)
+    defaults = {
+        "precedence": "ROUTINE",
+        "source_reliability": "F",
+        "information_credibility": "6",
+        "tlp": "AMBER",
+    }
+    return await run_in_threadpool(_new_form, request, session, defaults, "", 200)
+
+
+def report_from_form(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+    """The API's report document from the form's fields (validated by intake like any other)."""
+    report: dict[str, Any] = {
+        "title": form.get("title", "").strip(),
+        "precedence": form.get("precedence") or Precedence.ROUTINE.value,
+        "source_reliability": form.get("source_reliability") or SourceReliability.F.value,
+        "information_credibility": form.get("information_credibility")
+        or InformationCredibility.CANNOT_BE_JUDGED.value,
+        "tlp": form.get("tlp") or Tlp.AMBER.value,
+    }
+    body = form.get("body", "").replace("\r\n", "\n")
+    if body.strip():
+        report["body"] = body
+    if form.get("language"):
+        report["language"] = form["language"]
+    observed = form.get("observed_at", "").strip()
+    if observed:
+        try:
+            report["observed_at"] = datetime.fromisoformat(observed).replace(tzinfo=UTC).isoformat()
+        except ValueError:
+            raise InvalidInput("the observation time is not a date and time", field="observed_at") from None
+    if form.get("release_all"):
+        report["releasable_to"] = ["ALL"]
+    else:
+        chosen = lists.get("release_member", []) + [f"circle:{c}" for c in lists.get("release_circle", [])]
+        if not chosen:
+            raise InvalidInput(
+                "choose who may read the report: ALL, members or circles", field="releasable_to"
+            )
+        report["releasable_to"] = chosen
+    observations = []
+    for raw in lists.get("obs", [])[:MAX_MAP_POINTS]:
+        parts = raw.split("|")
+        if len(parts) != 3 or parts[0] not in {c.value for c in Category}:
+            raise InvalidInput("a point on the map could not be read; remove it and click again", field="obs")
+        try:
+            lon, lat = float(parts[1]), float(parts[2])
+        except ValueError:
+            raise InvalidInput("a point on the map could not be read", field="obs") from None
+        observations.append({"category": parts[0], "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    if observations:
+        report["observations"] = observations
+    return report
+
+
+@router.post("/reports/new")
+async def submit_new_report(request: Request) -> Response:
+    session = await require_session(request)
+    centre = centre_of(request)
+    try:
+        form = await form_with_csrf(request, session)
+    except CsrfRefused as exc:
+        return error_page(request, session, exc)
+    lists: dict[str, list[str]] = request.state.form_lists
+    values: dict[str, Any] = {
+        **form,
+        "release_member": lists.get("release_member", []),
+        "release_circle": lists.get("release_circle", []),
+        "obs": lists.get("obs", []),
+    }
+    try:
+        report = report_from_form(form, lists)
+        (result,) = await run_in_threadpool(intake.submit, centre, session.principal, [report])
+        if result.error is not None:
+            raise result.error
+    except MarkazError as exc:
+        message = exc.message if not exc.field else f"{exc.field}: {exc.message}"
+        return await run_in_threadpool(_new_form, request, session, values, message, exc.status)
+    return RedirectResponse(f"/reports/{result.id}", status_code=303)
+
+
+@router.get("/reports")
+async def report_list(request: Request) -> Response:
+    session = await require_session(request)
+    centre = centre_of(request)
+    cursor = request.query_params.get("cursor") or None
+
+    def work() -> dict[str, Any]:
+        return pull.list_reports(centre, session.principal.member, ReportFilter(), limit=50, cursor=cursor)
+
+    try:
+        found = await run_in_threadpool(work)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    names = await run_in_threadpool(member_names, centre, session.language)
+    return page(
+        request,
+        "reports.html",
+        {"reports": found["items"], "next_cursor": found["next_cursor"], "members": names},
+        session=session,
+    )
+
+
+def _extraction_state(request: Request, report_id: str) -> str | None:
+    with centre_of(request).db.read() as conn:
+        return conn.execute(
+            select(jobs.c.state)
+            .where(jobs.c.kind == "extract", jobs.c.ref == report_id)
+            .order_by(jobs.c.id.desc())
+        ).scalar()
+
+
+def report_context(request: Request, session: WebSession, report_id: str) -> dict[str, Any]:
+    from markaz.processing import suggest
+    from markaz.processing.extractor import get_extractor
+
+    centre = centre_of(request)
+    report = pull.get_report(centre, session.principal.member, report_id)
+    own = report["originator"] == session.principal.member
+    suggestions = suggest.list_for(centre, session.principal, report_id) if own else []
+    body = report.get("body") or ""
+    extraction = get_extractor().extract(body).to_dict() if body else {}
+    pending = [s for s in suggestions if s["state"] == "pending"]
+    marked = [tuple(s["evidence"]["span"]) for s in pending if s.get("evidence", {}).get("span")]
+    direction = "rtl" if report.get("language") in RTL_LANGUAGES else "auto"
+    return {
+        "report": report,
+        "own": own,
+        "pieces": pieces(body, spans_of(extraction), marked),
+        "suggestions": suggestions,
+        "extracting": own and bool(body) and _extraction_state(request, report_id) in ("queued", "running"),
+        "text_dir": direction,
+        "members": member_names(centre, session.language),
+        "mini_map": {"observations": report["observations"], "suggestions": pending},
+    }
+
+
+@router.get("/reports/{report_id}")
+async def report_page(request: Request, report_id: str) -> Response:
+    session = await require_session(request)
+    try:
+        context = await run_in_threadpool(report_context, request, session, report_id)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return page(request, "report.html", context, session=session)
+
+
+@router.post("/reports/{report_id}/suggestions/{suggestion_id}/{decision}")
+async def decide_suggestion(request: Request, report_id: str, suggestion_id: int, decision: str) -> Response:
+    from markaz.processing import suggest
+
+    session = await require_session(request)
+    try:
+        await form_with_csrf(request, session)
+        if decision not in ("confirm", "dismiss"):
+            raise InvalidInput("a suggestion is confirmed or dismissed", field="decision")
+        await run_in_threadpool(
+            suggest.decide, centre_of(request), session.principal, suggestion_id, decision == "confirm"
+        )
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return RedirectResponse(f"/reports/{report_id}#suggestions", status_code=303)

@@ -1,0 +1,153 @@
+"""A real `markaz serve` on SQLite with a small demo, and Debian's Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from markaz.centre import Centre
+from markaz.demo import load_demo
+from markaz.domain.enums import Role
+from markaz.settings import Settings
+from markaz.storage.migrate import upgrade
+from markaz.storage.principals import add_principal
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PASSWORD = "browser-test-password"
+MARKAZ = [sys.executable, "-m", "markaz"]
+SECRET = "browser-test-secret-" + "y" * 32
+
+if not CHROMIUM.exists():
+    pytest.skip("Debian's Chromium is not installed: run `make chromium-bin`", allow_module_level=True)
+
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    base: str
+    url: str
+    env: dict[str, str]
+
+    def markaz(self, *args: str) -> str:
+        out = subprocess.run(
+            [*MARKAZ, *args, "--database-url", self.url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=self.env,
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`markaz serve` (with its worker) on a demo centre: IQ, RU, SY, IR, 40 synthetic reports,
+    an analyst and a member administrator per member, all with PASSWORD."""
+    tmp = tmp_path_factory.mktemp("served")
+    url = f"sqlite:///{tmp}/markaz.db"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKAZ_SECRET_KEY": SECRET}
+    port = _free_port()
+    server = Served(f"http://127.0.0.1:{port}", url, env)
+    # The centre is prepared in this process (fast); the server is a separate process.
+    centre = Centre(Settings(database_url=url, secret_key=SECRET))
+    upgrade(centre.db)
+    load_demo(centre, reports=40)
+    with centre.db.write() as conn:
+        for code in ("IQ", "RU", "SY", "IR"):
+            for suffix, role in (("web", Role.ANALYST), ("admin", Role.MEMBER_ADMIN)):
+                add_principal(
+                    conn,
+                    centre.db.dialect,
+                    username=f"{code.lower()}.{suffix}",
+                    member=code,
+                    role=role,
+                    password=PASSWORD,
+                    actor="browser-test",
+                )
+    centre.close()
+    log = (tmp / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [*MARKAZ, "serve", "--database-url", url, "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, (tmp / "serve.log").read_text()
+            assert time.monotonic() < deadline, "markaz serve did not start"
+            time.sleep(0.1)
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        # Never a downloaded browser: Debian's Chromium, as installed by `make chromium-bin`.
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], headless=True)
+        yield b
+        b.close()
+
+
+class Console:
+    """Errors the page's scripts raised or logged; a page must have none."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        page.on("console", self._message)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _message(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(f"{message.text} at {message.location}")
+
+
+def open_page(browser: Browser, served: Served) -> tuple[Page, Console]:
+    context = browser.new_context(
+        base_url=served.base, viewport={"width": 1280, "height": 800}, locale="en-GB"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    return page, Console(page)
+
+
+def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/")
+    assert "/signin" in page.url
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda u: "/signin" not in u)
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
