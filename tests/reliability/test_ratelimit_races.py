@@ -1,0 +1,69 @@
+"""Races in the shared rate limiter that the load benchmark found: no refusal while under the limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection
+
+from markaz.centre import Centre
+from markaz.security.ratelimit import RateLimiter
+
+
+@contextmanager
+def _slow_writes(centre: Centre, seconds: float) -> Iterator[None]:
+    """Every write transaction holds on for `seconds`, like a busy database under load."""
+    original = centre.db.write
+
+    @contextmanager
+    def slow() -> Iterator[Connection]:
+        with original() as conn:
+            yield conn
+            time.sleep(seconds)
+
+    centre.db.write = slow  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        centre.db.write = original  # type: ignore[method-assign]
+
+
+def _together(*calls: Any) -> list[bool]:
+    """Run the calls in threads, each started 50 ms after the one before; their results."""
+    results: list[bool] = [False] * len(calls)
+
+    def run(i: int) -> None:
+        results[i] = calls[i]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+        time.sleep(0.05)
+    for t in threads:
+        t.join(10)
+    return results
+
+
+@pytest.mark.parametrize("processes", [1, 4])
+def test_concurrent_first_requests_of_a_token_are_both_admitted(centre: Centre, processes: int) -> None:
+    limiter = RateLimiter(centre.db, 100, processes=processes, sync_seconds=60)
+    with _slow_writes(centre, 0.3):
+        # The second request arrives while the first one's reservation is being written.
+        results = _together(lambda: limiter.hit("t").allowed, lambda: limiter.hit("t").allowed)
+    assert results == [True, True]
+
+
+def test_a_lease_being_handed_back_is_not_counted_as_used(centre: Centre) -> None:
+    now = [1_000_020.0]
+    limiter = RateLimiter(centre.db, 100, processes=1, sync_seconds=1, clock=lambda: now[0])
+    assert limiter.hit("t").allowed  # this process now holds the whole window as its lease
+    now[0] += 2  # idle for longer than the sync interval: the next sweep hands the lease back
+    with _slow_writes(centre, 0.3):
+        # Another token's request sweeps (slowly); meanwhile "t" asks again.
+        results = _together(lambda: limiter.hit("other").allowed, lambda: limiter.hit("t").allowed)
+    assert results == [True, True]
