@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -67,3 +68,27 @@ def test_a_lease_being_handed_back_is_not_counted_as_used(centre: Centre) -> Non
         # Another token's request sweeps (slowly); meanwhile "t" asks again.
         results = _together(lambda: limiter.hit("other").allowed, lambda: limiter.hit("t").allowed)
     assert results == [True, True]
+
+
+def test_many_threads_under_the_limit_are_never_refused(centre: Centre) -> None:
+    # Short sync interval and slow writes: leases are handed back and taken again all the
+    # time while other threads wait for the database, as under the load benchmark.
+    limiter = RateLimiter(centre.db, 100_000, processes=1, sync_seconds=0.05)
+    refused: list[str] = []
+    rng = random.Random(7)
+    pauses = [[rng.uniform(0, 0.08) for _ in range(20)] for _ in range(8)]
+
+    def client(n: int) -> None:
+        for i, pause in enumerate(pauses[n]):
+            key = f"token-{(n + i) % 3}"
+            if not limiter.hit(key).allowed:
+                refused.append(key)
+            time.sleep(pause)
+
+    with _slow_writes(centre, 0.02):
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert refused == []

@@ -113,8 +113,15 @@ class RateLimiter:
         # our turn: a request that waited while another thread reserved for the same token
         # uses that lease instead of finding the window "full" (with one process, the first
         # reservation takes the whole window). Found by bench/load.py (tests/reliability).
+        # The counter is looked up again: a sweep may have dropped the one found above while
+        # this request waited, and a lease added to a dropped counter would be lost (with one
+        # process: the whole window, and the token refused until it ends).
         with self._db_lock:
             with self._lock:
+                counter = self._counters.get(key)
+                if counter is None or counter.window != window:
+                    counter = self._counters[key] = _Counter(window)
+                counter.last_hit = now
                 if counter.lease > 0:
                     counter.lease -= 1
                     return Decision(True, self.limit, counter.lease, retry_after)
