@@ -108,7 +108,9 @@ def test_correction_and_retraction_are_versions(
     assert [o["name"] for o in first] == ["first"]
     exact = _objects(client, ru, **{"match[id]": sid, "match[version]": before[0]["modified"]})
     assert [o["name"] for o in exact] == ["first"]
-    r = client.post(f"/api/v1/reports/{new.json()['id']}:retract", headers=iq.headers, json={"reason": "wrong"})
+    r = client.post(
+        f"/api/v1/reports/{new.json()['id']}:retract", headers=iq.headers, json={"reason": "wrong"}
+    )
     assert r.status_code == 200
     last = _objects(client, ru, **{"match[id]": sid})
     assert last[0]["revoked"] is True and last[0]["modified"] > after[0]["modified"]
@@ -138,13 +140,17 @@ def _content(r: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def test_round_trip_markaz_stix_markaz(client: ASGIClient, centre: Centre, accounts: dict[str, Account]) -> None:
+def test_round_trip_markaz_stix_markaz(
+    client: ASGIClient, centre: Centre, accounts: dict[str, Account]
+) -> None:
     iq, ru = accounts["IQ"], accounts["RU"]
     originals = [
         client.post("/api/v1/reports", headers=iq.headers, json=body).json()
         for body in (
             report("round trip one", observed_at="2026-09-12T05:00:00Z"),
-            report("round trip two", ["IQ", "RU"], tlp="RED", precedence="FLASH", information_credibility="6"),
+            report(
+                "round trip two", ["IQ", "RU"], tlp="RED", precedence="FLASH", information_credibility="6"
+            ),
             {"title": "no observation", "body": "text only", "tlp": "CLEAR"},
         )
     ]

@@ -38,6 +38,9 @@ def build_app() -> typer.Typer:
 
     analysis.register(app)
     sitrep.register(app)
+    from markaz.cli import interop
+
+    interop.register(app)
     try:
         from markaz.cli import extract
     except ImportError:  # pragma: no cover - the processing package is always installed

@@ -110,10 +110,28 @@ def _tlp_of(obj: Mapping[str, Any], index: Mapping[str, dict[str, Any]]) -> str 
         tlp2 = (marking.get("extensions") or {}).get(stix.TLP_EXTENSION_ID, {}).get("tlp_2_0")
         if isinstance(tlp2, str) and tlp2.upper() in stix.TLP_MARKINGS:
             return tlp2.upper()
-        definition = marking.get("definition") or {}
-        tlp1 = definition.get("tlp") if isinstance(definition, dict) else None
-        if isinstance(tlp1, str):
-            return "CLEAR" if tlp1.lower() == "white" else tlp1.upper()
+        label = _tlp_label(marking)
+        if label is not None:
+            return label
+    return None
+
+
+def _tlp_label(marking: Mapping[str, Any]) -> str | None:
+    """TLP of a marking definition in the shapes producers use: STIX 2.1 TLP 1.0 (`definition.tlp`),
+    OpenCTI (`definition_type: TLP`, `definition.TLP: "TLP:AMBER+STRICT"`), or only a `TLP:` name."""
+    definition = marking.get("definition")
+    values: list[Any] = []
+    if isinstance(definition, dict):
+        values += [definition.get("tlp"), definition.get("TLP")]
+    if str(marking.get("definition_type", "")).lower() == "tlp" or not values:
+        values.append(marking.get("name"))
+    for value in values:
+        if not isinstance(value, str):
+            continue
+        label = value.upper().removeprefix("TLP:").strip()
+        label = "CLEAR" if label == "WHITE" else label
+        if label in stix.TLP_MARKINGS:
+            return label
     return None
 
 
@@ -212,13 +230,17 @@ def plan(objects: Sequence[dict[str, Any]], member: str) -> tuple[list[_Item], d
 def _reference_reason(obj: Mapping[str, Any], used: set[str], authors: set[str]) -> tuple[bool, str]:
     kind = obj["type"]
     if kind == "marking-definition":
-        if obj["id"] in used:
-            return True, "used as the TLP marking of imported reports"
-        return False, "a marking definition no imported report uses; markings other than TLP are not stored"
+        if obj["id"] in used or obj["id"] in stix.TLP_BY_MARKING:
+            return True, "a TLP marking: imported reports carry their TLP"
+        if _tlp_label(obj) is not None:
+            return False, "a TLP marking no imported report uses"
+        return False, "not a TLP marking; markaz keeps only TLP, so this marking is not stored"
     if kind == "extension-definition" and obj["id"] == stix.EXTENSION_ID:
         return True, "the markaz extension: its properties are imported with the reports"
     if kind == "identity" and obj["id"] in authors:
         return True, "the author identity: imported reports are stored as submitted by the posting member"
+    if kind == "identity" and _ext(obj).get("member_code"):
+        return True, "a markaz member's identity: members are known by their code, nothing to store"
     if kind in REPORT_LIKE:
         return False, "not imported"
     return (
