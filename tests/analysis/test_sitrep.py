@@ -207,6 +207,7 @@ def test_html_and_markdown_in_four_languages(
     assert md.status_code == 200 and md.headers["content-type"].startswith("text/markdown")
     assert md.text.startswith(f'<div dir="rtl" lang="{lang}">\n\n# {title}' if rtl else f"# {title}")
     assert "data:image/svg+xml;base64," in md.text
+    assert "- ◎ (#e07b00): " in md.text  # the legend: gathering's symbol and colour
 
 
 def test_pdf_renders_arabic_right_to_left(

@@ -171,7 +171,8 @@ def _md_table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str
     return [*out, ""]
 
 
-def to_markdown(s: Mapping[str, Any]) -> str:
+def to_markdown(s: Mapping[str, Any], *, with_map: bool = True) -> str:
+    """The report as Markdown; `with_map=False` leaves out the map image (a product's report body)."""
     lang = s["language"]
 
     def tr(key: str, **kw: object) -> str:
@@ -213,15 +214,15 @@ def to_markdown(s: Mapping[str, Any]) -> str:
             for a in summary["by_area"]
         ],
     )
-    svg = base64.b64encode(s["map_svg"].encode("utf-8")).decode("ascii")
-    lines += [
-        f"## {tr('map')}",
-        "",
-        f"![{tr('map')}](data:image/svg+xml;base64,{svg})",
-        "",
-        tr("map_note"),
-        "",
-    ]
+    if with_map:
+        svg = base64.b64encode(s["map_svg"].encode("utf-8")).decode("ascii")
+        lines += [f"## {tr('map')}", "", f"![{tr('map')}](data:image/svg+xml;base64,{svg})", ""]
+        lines += [f"{tr('legend')}:", ""]
+        lines += [
+            f"- {_SHAPES[item['shape']]} ({item['colour']}): {category_name(lang, item['category'])}"
+            for item in s["legend"]
+        ]
+        lines += ["", tr("map_note"), ""]
     fused = s.get("fused")
     if fused:
         for key, items in (

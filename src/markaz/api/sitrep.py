@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.analysis import sitrep
-from markaz.api.deps import CentreDep, CurrentPrincipal
+from markaz.analysis import sitrep, sitrep_products
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.responses import JSONBody
 
 router = APIRouter(prefix="/api/v1", tags=["situation reports"])
 
@@ -42,4 +43,72 @@ async def get_sitrep(
 ) -> Response:
     req = sitrep.parse_request(since=since, until=until, bbox=bbox, lang=lang, fmt=format)
     media_type, content = await run_in_threadpool(sitrep.member_sitrep, centre, principal.member, req)
+    return Response(content, media_type=media_type)
+
+
+_PRODUCT_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "since": {"type": "string", "format": "date-time"},
+                        "until": {"type": "string", "format": "date-time"},
+                        "bbox": {"type": "string", "description": "minLon,minLat,maxLon,maxLat"},
+                        "lang": {"type": "string", "enum": ["ar", "fa", "ru", "en"]},
+                        "releasable_to": {"type": "array", "items": {"type": "string"}, "default": ["ALL"]},
+                        "precedence": {
+                            "type": "string",
+                            "enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"],
+                        },
+                        "tlp": {"type": "string"},
+                    },
+                    "additionalProperties": False,
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/products",
+    status_code=201,
+    openapi_extra=_PRODUCT_BODY,
+    summary="The chair publishes a centre situation report to the members it names (only what all may see)",
+)
+async def publish_product(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
+    stored = await run_in_threadpool(sitrep_products.publish, centre, principal, body)
+    return JSONBody(stored, status_code=201, headers={"Location": f"/api/v1/products/{stored['id']}"})
+
+
+@router.get("/products", summary="Centre products released to the caller's member, newest first")
+async def list_products(
+    centre: CentreDep,
+    principal: CurrentPrincipal,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")] = None,
+) -> Response:
+    page = await run_in_threadpool(
+        sitrep_products.list_products, centre, principal.member, limit=limit, before=cursor
+    )
+    return JSONBody(page)
+
+
+@router.get(
+    "/products/{product_id}",
+    summary="One centre product, rendered (json, md, html, pdf)",
+    responses={404: {"description": "No such product, or not released to the caller (the same answer)"}},
+)
+async def get_product(
+    product_id: str,
+    centre: CentreDep,
+    principal: CurrentPrincipal,
+    format: Annotated[str, Query(description="json, md, html or pdf")] = "json",
+) -> Response:
+    media_type, content = await run_in_threadpool(
+        sitrep_products.get_product, centre, principal.member, product_id, format
+    )
     return Response(content, media_type=media_type)

@@ -137,8 +137,10 @@ def _stored_objects(conn: Connection) -> Iterator[tuple[str, str, str]]:
 
     yield from decision_hashes(conn)
     from markaz.storage.comments import stored_comment_hashes
+    from markaz.storage.products import stored_product_hashes
 
     yield from stored_comment_hashes(conn)
+    yield from stored_product_hashes(conn)
     for row in conn.execute(select(chair_terms)).mappings():
         yield "chair_term", row["starts_on"].isoformat(), object_hash(chair_term_snapshot(dict(row)))
 
