@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) bench/ingest.py --output bench/results/ingest.json
 	$(PY) bench/extract.py
 	$(PY) bench/ratelimit.py --output bench/results/ratelimit.json
+	$(PY) bench/load.py --duration 60 --clients 50 --output bench/results/load.json
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,452 @@
+"""Load benchmark: 50 concurrent clients, a realistic mix of reads and writes, against real processes.
+
+SQLite: one `markaz serve` (with its worker thread). PostgreSQL: a throwaway cluster, two
+`markaz serve --no-worker` processes (clients spread over both, as a load balancer would)
+and two `markaz worker` processes. Prints JSON: throughput, p50/p99 latency per operation,
+errors, and the resident memory of every server process at start and end. `--soak 600`
+runs the same load for 10 minutes and checks that memory grows by at most 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pgcluster import throwaway_cluster
+from _server import MARKAZ, free_port
+from markaz.centre import Centre
+from markaz.domain.enums import Role
+from markaz.settings import Settings
+from markaz.storage.members import add_member
+from markaz.storage.migrate import upgrade
+from markaz.storage.principals import add_principal, create_token
+
+MEMBERS = ("IQ", "RU", "SY", "IR")
+CATEGORIES = ("gathering", "position", "weapons_depot", "movement", "command_post")
+WORDS = ("convoy", "trucks", "depot", "checkpoint", "bridge", "river", "ridge", "village", "fuel", "patrol")
+SECRET = "bench-load-secret-" + "x" * 32
+BATCH = 25
+# The mix: 70% reads (list and map, with filters), 20% single submissions, 10% batches.
+MIX = (("list", 0.35), ("map", 0.35), ("submit", 0.20), ("batch", 0.10))
+SOAK_LIMIT = 0.10
+
+
+@dataclass
+class Stats:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {op: [] for op, _ in MIX})
+    errors: dict[str, int] = field(default_factory=lambda: {op: 0 for op, _ in MIX})
+    samples: list[str] = field(default_factory=list)
+    reports_written: int = 0
+
+    def error(self, op: str, message: str) -> None:
+        self.errors[op] += 1
+        if len(self.samples) < 10:
+            self.samples.append(f"{op}: {message[:300]}")
+
+
+@dataclass
+class Deployment:
+    bases: list[str]
+    processes: dict[str, subprocess.Popen[bytes]]
+    logs: list[Path]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of one process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def memory(deployment: Deployment) -> dict[str, float]:
+    return {name: rss_mb(proc.pid) for name, proc in deployment.processes.items()}
+
+
+def _report(rng: random.Random, free_text: bool = False) -> dict[str, Any]:
+    lon, lat = round(rng.uniform(36, 46), 5), round(rng.uniform(32, 37), 5)
+    body = " ".join(rng.choice(WORDS) for _ in range(30))
+    report: dict[str, Any] = {
+        "title": f"[SYNTHETIC] load {rng.choice(WORDS)} {uuid.uuid4().hex[:8]}",
+        "body": f"[SYNTHETIC] {body}",
+        "precedence": rng.choice(("ROUTINE", "ROUTINE", "PRIORITY", "IMMEDIATE")),
+        "releasable_to": rng.choice((["ALL"], ["IQ", "SY"], ["RU", "IR"])),
+        "client_ref": uuid.uuid4().hex,
+        "observations": [],
+    }
+    if free_text:
+        # Free text without observations: queued for extraction by the workers.
+        report["body"] = "[SYNTHETIC] A convoy of trucks was seen near Mosul moving towards Tal Afar at dawn."
+        return report
+    report["observations"] = [
+        {
+            "category": rng.choice(CATEGORIES),
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "subject": rng.choice(("Group A (synthetic)", "Group B (synthetic)", None)),
+        }
+        for _ in range(rng.choice((1, 1, 2)))
+    ]
+    return report
+
+
+def _list_params(rng: random.Random) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": 50}
+    kind = rng.choice(("none", "category", "bbox", "q", "since", "precedence"))
+    if kind == "category":
+        params["category"] = rng.choice(CATEGORIES)
+    elif kind == "bbox":
+        lon, lat = rng.uniform(36, 44), rng.uniform(32, 35)
+        params["bbox"] = f"{lon:.3f},{lat:.3f},{lon + 2:.3f},{lat + 2:.3f}"
+    elif kind == "q":
+        params["q"] = rng.choice(WORDS)
+    elif kind == "since":
+        params["since"] = (datetime.now(UTC) - timedelta(minutes=rng.choice((1, 10, 60)))).isoformat()
+    elif kind == "precedence":
+        params["precedence"] = rng.choice(("ROUTINE", "PRIORITY", "IMMEDIATE"))
+    return params
+
+
+def _map_params(rng: random.Random) -> dict[str, Any]:
+    lon, lat = rng.uniform(36, 43), rng.uniform(32, 35)
+    params: dict[str, Any] = {"bbox": f"{lon:.3f},{lat:.3f},{lon + 3:.3f},{lat + 2:.3f}", "limit": 500}
+    if rng.random() < 0.5:
+        params["category"] = rng.choice(CATEGORIES)
+    return params
+
+
+async def _one(http: httpx.AsyncClient, rng: random.Random, token: str, op: str, stats: Stats) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    started = time.perf_counter()
+    try:
+        if op == "list":
+            r = await http.get("/api/v1/reports", params=_list_params(rng), headers=headers)
+            ok = r.status_code == 200
+        elif op == "map":
+            r = await http.get("/api/v1/observations.geojson", params=_map_params(rng), headers=headers)
+            ok = r.status_code == 200
+        elif op == "submit":
+            body = orjson.dumps(_report(rng, free_text=rng.random() < 0.1))
+            r = await http.post(
+                "/api/v1/reports", content=body, headers={**headers, "Content-Type": "application/json"}
+            )
+            ok = r.status_code == 201
+            stats.reports_written += ok
+        else:
+            body = orjson.dumps([_report(rng) for _ in range(BATCH)])
+            r = await http.post(
+                "/api/v1/reports:batch", content=body, headers={**headers, "Content-Type": "application/json"}
+            )
+            ok = r.status_code == 200 and orjson.loads(r.content)["created"] == BATCH
+            stats.reports_written += BATCH if ok else 0
+    except httpx.HTTPError as exc:
+        stats.error(op, f"{type(exc).__name__}: {exc}")
+        return
+    elapsed = time.perf_counter() - started
+    if ok:
+        stats.latencies[op].append(elapsed)
+    else:
+        stats.error(op, f"HTTP {r.status_code}: {r.text}")
+
+
+async def _client(
+    http: httpx.AsyncClient,
+    seed: int,
+    token: str,
+    until: float,
+    stats: Stats,
+    ops: list[str],
+    weights: list[float],
+) -> None:
+    rng = random.Random(seed)
+    while time.monotonic() < until:
+        await _one(http, rng, token, rng.choices(ops, weights)[0], stats)
+
+
+async def _load(
+    bases: list[str], tokens: list[str], seconds: float, seed: int, on_tick: Any = None
+) -> tuple[Stats, float]:
+    """`len(tokens)` clients for `seconds`; client k talks to bases[k % len(bases)]."""
+    stats = Stats()
+    ops = [op for op, _ in MIX]
+    weights = [w for _, w in MIX]
+    limits = httpx.Limits(max_connections=len(tokens), max_keepalive_connections=len(tokens))
+    clients = [httpx.AsyncClient(base_url=b, timeout=120, limits=limits) for b in bases]
+    started = time.monotonic()
+    until = started + seconds
+    try:
+        tasks = [
+            asyncio.create_task(
+                _client(clients[k % len(clients)], seed * 1000 + k, token, until, stats, ops, weights)
+            )
+            for k, token in enumerate(tokens)
+        ]
+        if on_tick is not None:
+            while not all(t.done() for t in tasks):
+                await asyncio.sleep(1)
+                on_tick(time.monotonic() - started)
+        await asyncio.gather(*tasks)
+    finally:
+        for c in clients:
+            await c.aclose()
+    return stats, time.monotonic() - started
+
+
+def _quantile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0] * 1000, 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1] * 1000, 1)
+
+
+def summary(stats: Stats, elapsed: float) -> dict[str, Any]:
+    ops = {}
+    for op, lat in stats.latencies.items():
+        ops[op] = {
+            "count": len(lat),
+            "per_second": round(len(lat) / elapsed, 1),
+            "p50_ms": _quantile(lat, 0.50),
+            "p99_ms": _quantile(lat, 0.99),
+            "errors": stats.errors[op],
+        }
+    done = sum(len(v) for v in stats.latencies.values())
+    return {
+        "seconds": round(elapsed, 1),
+        "requests_per_second": round(done / elapsed, 1),
+        "reports_written_per_second": round(stats.reports_written / elapsed, 1),
+        "operations": ops,
+        "errors": sum(stats.errors.values()),
+        "error_samples": stats.samples,
+    }
+
+
+def setup(url: str, clients: int) -> list[str]:
+    """Migrate, add the four members and one analyst token per client."""
+    centre = Centre(Settings(database_url=url, secret_key=SECRET))
+    try:
+        upgrade(centre.db)
+        tokens = []
+        with centre.db.write() as conn:
+            for code in MEMBERS:
+                add_member(conn, centre.db.dialect, code=code, names={"en": f"Member {code}"}, actor="bench")
+            for k in range(clients):
+                member = MEMBERS[k % len(MEMBERS)]
+                row = add_principal(
+                    conn,
+                    centre.db.dialect,
+                    username=f"load.{member.lower()}.{k}",
+                    member=member,
+                    role=Role.ANALYST,
+                    kind="system",
+                    actor="bench",
+                )
+                token, _ = create_token(
+                    conn,
+                    centre.db.dialect,
+                    principal_id=row["id"],
+                    expires_in=timedelta(days=1),
+                    actor="bench",
+                )
+                tokens.append(token)
+        return tokens
+    finally:
+        centre.close()
+
+
+def _wait_serving(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"markaz serve exited ({proc.returncode}): {log.read_text()}")
+        time.sleep(0.1)
+    raise SystemExit(f"markaz serve did not answer within 60 s: {log.read_text()}")
+
+
+@contextmanager
+def deployed(url: str, workdir: Path, *, api: int, workers: int, api_processes: int) -> Iterator[Deployment]:
+    """`api` serve processes (with the worker thread inside when `workers` is 0) and `workers` workers."""
+    env = {
+        **os.environ,
+        "MARKAZ_DATABASE_URL": url,
+        "MARKAZ_SECRET_KEY": SECRET,
+        "MARKAZ_RATE_LIMIT_PROCESSES": str(api_processes),
+    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    logs: list[Path] = []
+    bases: list[str] = []
+    try:
+        for i in range(api):
+            port = free_port()
+            log = workdir / f"serve-{i}.log"
+            logs.append(log)
+            command = [*MARKAZ, "serve", "--port", str(port)] + (["--no-worker"] if workers else [])
+            with log.open("w") as out:
+                processes[f"serve-{i}"] = subprocess.Popen(
+                    command, stdout=out, stderr=subprocess.STDOUT, env=env
+                )
+            bases.append(f"http://127.0.0.1:{port}")
+        for i in range(workers):
+            log = workdir / f"worker-{i}.log"
+            logs.append(log)
+            with log.open("w") as out:
+                processes[f"worker-{i}"] = subprocess.Popen(
+                    [*MARKAZ, "worker"], stdout=out, stderr=subprocess.STDOUT, env=env
+                )
+        for i, base in enumerate(bases):
+            _wait_serving(base, processes[f"serve-{i}"], logs[i])
+        yield Deployment(bases, processes, logs)
+    finally:
+        for proc in processes.values():
+            proc.terminate()
+        for proc in processes.values():
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def preload(base: str, tokens: list[str], reports: int, seed: int) -> None:
+    """Reports already stored before the load starts, so reads have something to search."""
+    rng = random.Random(seed)
+    with httpx.Client(base_url=base, timeout=300) as http:
+        for k, start in enumerate(range(0, reports, 500)):
+            body = [_report(rng) for _ in range(min(500, reports - start))]
+            r = http.post(
+                "/api/v1/reports:batch",
+                json=body,
+                headers={"Authorization": f"Bearer {tokens[k % len(tokens)]}"},
+            )
+            if r.status_code != 200 or r.json()["created"] != len(body):
+                raise SystemExit(f"preloading failed: HTTP {r.status_code}: {r.text[:500]}")
+
+
+def measure(deployment: Deployment, tokens: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    preload(deployment.bases[0], tokens, args.preload, args.seed)
+    # A short warm-up (imports, statement caches, the gazetteer in the workers) before measuring.
+    asyncio.run(_load(deployment.bases, tokens, args.warmup, args.seed + 1))
+    start = memory(deployment)
+    if args.soak:
+        samples: list[tuple[float, dict[str, float]]] = []
+        next_sample = [0.0]
+
+        def tick(elapsed: float) -> None:
+            if elapsed >= next_sample[0]:
+                samples.append((round(elapsed), memory(deployment)))
+                next_sample[0] += args.sample_every
+
+        stats, elapsed = asyncio.run(_load(deployment.bases, tokens, args.soak, args.seed + 2, on_tick=tick))
+        end = memory(deployment)
+        result = summary(stats, elapsed)
+        # Caches (SQLite's page cache, PostgreSQL connection state, the gazetteer) fill during the
+        # first minute; growth is measured from there to the end.
+        settle = min(60.0, args.soak / 5)
+        baseline = next((m for t, m in samples if t >= settle), start)
+        growth = {
+            name: round((end[name] - baseline[name]) / baseline[name], 4) for name in end if baseline[name]
+        }
+        result["memory_mb"] = {"start": start, "after_settling": baseline, "end": end}
+        result["memory_growth"] = growth
+        result["memory_samples"] = samples
+        result["soak_limit"] = SOAK_LIMIT
+        result["soak_ok"] = all(g <= SOAK_LIMIT for g in growth.values())
+        return result
+    stats, elapsed = asyncio.run(_load(deployment.bases, tokens, args.duration, args.seed + 2))
+    result = summary(stats, elapsed)
+    result["memory_mb"] = {"start": start, "end": memory(deployment)}
+    return result
+
+
+def run_sqlite(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    url = f"sqlite:///{workdir / 'load.db'}"
+    tokens = setup(url, args.clients)
+    with deployed(url, workdir, api=1, workers=0, api_processes=1) as deployment:
+        result = measure(deployment, tokens, args)
+    return {"engine": "sqlite", "layout": "one markaz serve (worker thread inside)", **result}
+
+
+def run_postgresql(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    with throwaway_cluster() as cluster:
+        url = cluster.create_database("markaz_load")
+        tokens = setup(url, args.clients)
+        with deployed(url, workdir, api=2, workers=2, api_processes=2) as deployment:
+            result = measure(deployment, tokens, args)
+    return {
+        "engine": "postgresql",
+        "layout": "two markaz serve --no-worker (clients alternate), two markaz worker",
+        **result,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--duration", type=float, default=20, help="seconds of measured load (the issue: 60)")
+    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--preload", type=int, default=2000, help="reports stored before the load")
+    parser.add_argument("--soak", type=float, default=0, help="seconds of soak (600: ten minutes)")
+    parser.add_argument("--sample-every", type=float, default=10)
+    parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+    out: dict[str, Any] = {
+        "benchmark": "load",
+        "mix": dict(MIX),
+        "batch_size": BATCH,
+        "clients": args.clients,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "sqlite": sqlite3.sqlite_version,
+            "note": "the load generator runs on the same cores as the servers; other work may be running",
+        },
+        "runs": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="markaz-load-") as tmp:
+        workdir = Path(tmp)
+        if args.engine in ("sqlite", "both"):
+            (workdir / "sqlite").mkdir()
+            out["runs"].append(run_sqlite(args, workdir / "sqlite"))
+        if args.engine in ("postgresql", "both"):
+            (workdir / "postgresql").mkdir()
+            os.chmod(workdir, 0o755)
+            out["runs"].append(run_postgresql(args, workdir / "postgresql"))
+    text = orjson.dumps(out, option=orjson.OPT_INDENT_2).decode()
+    print(text)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text + "\n")
+    failed = any(run["errors"] for run in out["runs"]) or any(
+        not run.get("soak_ok", True) for run in out["runs"]
+    )
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
