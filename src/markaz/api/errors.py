@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -41,6 +42,14 @@ def install(app: FastAPI) -> None:
             codes.get(exc.status_code, "error"),
             message,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request: Request, exc: DataError) -> Response:
+        # PostgreSQL refuses values its columns cannot hold (an id above 2**31-1, say); that
+        # is bad input, found by schemathesis, not a server fault. The transaction rolled back.
+        return error_response(
+            422, "invalid", "a value in the request is outside what the centre stores (e.g. an id too large)"
         )
 
     @app.exception_handler(Exception)
