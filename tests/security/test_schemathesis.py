@@ -15,10 +15,10 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from tests.conftest import Account
 
 from markaz.app import create_app
 from markaz.centre import Centre
-from tests.conftest import Account
 
 MAX_EXAMPLES = 12
 MIN_CASES = 600  # per engine: over 1,200 generated cases in all
