@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,56 @@ def _report(title: str, release: list[str], precedence: str = "ROUTINE") -> dict
     }
 
 
+def _submit(base: str, headers: dict[str, str], title: str) -> str:
+    created = httpx.post(f"{base}/api/v1/reports", json=_report(title, ["RU"], "FLASH"), headers=headers)
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def _streamed(
+    base: str, headers: dict[str, str], submit: Callable[[], str], known: set[str]
+) -> tuple[str, str]:
+    """Open RU's stream on `base`, then `submit()`; (event id, report id) of the submitted report.
+
+    Events before it may only repeat deliveries RU already has (docs/dissemination.md: on
+    PostgreSQL a stream looks back two seconds, and receivers drop repeats by delivery id).
+    """
+    events: list[dict[str, Any]] = []
+    opened = threading.Event()
+    submitted: list[str] = []
+
+    def listen() -> None:
+        with httpx.stream(
+            "GET", f"{base}/api/v1/stream", params={"timeout": 10}, headers=headers, timeout=30
+        ) as answer:
+            assert answer.status_code == 200, answer.read()
+            opened.set()
+            event: dict[str, Any] = {}
+            for line in answer.iter_lines():
+                if line.startswith("id: "):
+                    event["id"] = line[4:]
+                elif line.startswith("data: "):
+                    event["data"] = json.loads(line[6:])
+                elif not line and "id" in event:
+                    events.append(event)
+                    if submitted and event["data"].get("report_id") == submitted[0]:
+                        return
+                    event = {}
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    assert opened.wait(20)
+    rid = submit()
+    submitted.append(rid)
+    listener.join(30)
+    ours = [e for e in events if e["data"].get("report_id") == rid]
+    assert len(ours) == 1, f"the stream on {base} did not carry report {rid} once: {events}"
+    repeats = {e["id"] for e in events} - {ours[0]["id"]}
+    assert repeats <= known, f"the stream on {base} sent deliveries RU never had: {repeats - known}"
+    known.add(ours[0]["id"])
+    return ours[0]["id"], rid
+
+
 def _form_token(client: httpx.Client) -> str:
     form = client.get("/signin")
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
@@ -116,6 +168,16 @@ def test_two_api_processes_and_two_workers(
     assert ru.wait_for(len(wanted), timeout=30), ru.received
     assert {r["report"]["id"] for r in ru.unique.values()} == wanted
     assert ru.bad_signatures == 0
+
+    # A live stream on B sees what was submitted on A; resumed on A with Last-Event-ID, it
+    # continues after that event with what was submitted on B.
+    ru_headers = accounts["RU"].headers
+    known = set(ru.unique)
+    first = _streamed(b, ru_headers, lambda: _submit(a, iq, "stream one"), known)
+    second = _streamed(
+        a, {**ru_headers, "Last-Event-ID": first[0]}, lambda: _submit(b, iq, "stream two"), known
+    )
+    assert first[1] != second[1]
 
     # A browser session signed in on A is valid on B, and signing out on B ends it on A.
     with httpx.Client(base_url=a) as browser:
