@@ -43,6 +43,7 @@ def _submit(
     title: str = "[SYNTHETIC] gathering",
     subject: str | None = None,
     line: bool = False,
+    observed_at: str = "2026-09-12T06:00:00Z",
 ) -> str:
     geometry: dict[str, Any] = (
         {"type": "LineString", "coordinates": [[lon, lat], [lon + 0.2, lat + 0.1]]}
@@ -62,7 +63,7 @@ def _submit(
                     "category": category,
                     "geometry": geometry,
                     "subject": subject,
-                    "observed_at": "2026-09-12T06:00:00Z",
+                    "observed_at": observed_at,
                 }
             ],
         },
@@ -305,3 +306,26 @@ def test_cli_sitrep(
     assert bad.exit_code == 1 and bad.stderr.strip() == "error: since must be before until"
     lang = runner.invoke(build_app(), [*base, "--lang", "xx", "--database-url", database_url])
     assert lang.exit_code == 1 and "error: lang must be one of" in lang.stderr
+
+
+def test_member_sitrep_has_its_own_fused_picture(
+    centre: Centre, client: ASGIClient, accounts: dict[str, Account]
+) -> None:
+    from markaz.analysis.fusion import fuse_all
+
+    iq, ru, sy = accounts["IQ"], accounts["RU"], accounts["SY"]
+    seen = (datetime.now(UTC) - timedelta(minutes=30)).isoformat()
+    both = _submit(client, iq, ["ALL"], observed_at=seen)
+    _submit(client, ru, ["ALL"], lon=43.131, observed_at=seen)
+    only_sy = _submit(client, sy, ["SY"], lon=43.132, observed_at=seen)
+    fuse_all(centre)
+    for account, observations, sources in ((iq, 2, 2), (sy, 3, 3)):
+        s = _json(client, account)
+        (site,) = s["fused"]["sites"]
+        assert site["observations"] == observations and site["sources"] == sources
+        assert s["fused"]["highest_confidence"][0]["id"] == site["id"]
+        assert s["fused"]["contested"] == []
+    assert only_sy not in str(_json(client, iq))
+    assert both in str(_json(client, iq))
+    html = client.get("/api/v1/sitrep", headers=iq.headers, params={**_period(), "format": "html"}).text
+    assert '<section id="sites">' in html and '<section id="contested">' in html

@@ -268,5 +268,5 @@ def render(data: Mapping[str, Any], fmt: str) -> bytes:
 
 def member_sitrep(centre: Centre, viewer: str, req: SitrepRequest) -> tuple[str, bytes]:
     """A member's own situation report: (media type, content)."""
-    data = build(centre, [viewer], req)
+    data = build(centre, [viewer], req, fused_viewer=viewer)
     return MEDIA_TYPES[req.format], render(data, req.format)

@@ -40,9 +40,23 @@ class CommentCreate(BaseModel):
     reply_to: Annotated[str | None, Field(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")] = None
 
 
-# (connection, centre, viewer, item id) -> the members to tell about a comment on the item
-# (its originators), or None when the viewer may not see the item: then it does not exist.
-Resolver = Callable[[Connection, Centre, str, str], frozenset[str] | None]
+@dataclass(frozen=True)
+class Resolved:
+    """An item as one viewer sees it."""
+
+    # The id a new comment is stored under: the viewer's own id of the item.
+    item_id: str
+    # The ids whose comments belong to the item as this viewer sees it. A fused item is known by
+    # the id of any contributing observation; a comment is anchored at the commenter's id, so a
+    # viewer reads it only if it may see that anchoring observation and it is part of its item.
+    anchors: tuple[str, ...]
+    # The members to tell of a comment: the item's originating members.
+    originators: frozenset[str]
+
+
+# (connection, centre, viewer, item id) -> the item as the viewer sees it, or None when the
+# viewer may not see it: then it does not exist, for the thread, its count and its tally alike.
+Resolver = Callable[[Connection, Centre, str, str], Resolved | None]
 
 
 @dataclass(frozen=True)
@@ -51,12 +65,31 @@ class ItemKind:
     resolve: Resolver
 
 
-def _report_originators(conn: Connection, centre: Centre, viewer: str, item_id: str) -> frozenset[str] | None:
+def _report(conn: Connection, centre: Centre, viewer: str, item_id: str) -> Resolved | None:
     row = report_store.get_report_row(conn, viewer, item_id)
-    return None if row is None else frozenset({row["originator"]})
+    return None if row is None else Resolved(item_id, (item_id,), frozenset({row["originator"]}))
 
 
-ITEM_KINDS: dict[str, ItemKind] = {"report": ItemKind("report", _report_originators)}
+def _fused(kind: str, prefix: str) -> Resolver:
+    def resolve(conn: Connection, centre: Centre, viewer: str, item_id: str) -> Resolved | None:
+        from markaz.analysis.fused import get_item
+
+        try:
+            # The fusion's own visibility rule: derived only from what the viewer may see.
+            item = get_item(conn, centre, viewer, kind, item_id)
+        except NotFound:
+            return None
+        anchors = tuple(sorted({f"{prefix}{c['observation_id']}" for c in item["contributions"]}))
+        return Resolved(str(item["id"]), anchors, frozenset(item["originators"]))
+
+    return resolve
+
+
+ITEM_KINDS: dict[str, ItemKind] = {
+    "report": ItemKind("report", _report),
+    "site": ItemKind("site", _fused("site", "S")),
+    "track": ItemKind("track", _fused("track", "T")),
+}
 
 
 def _kind(name: str) -> ItemKind:
@@ -102,24 +135,31 @@ def add_comment(
     comment = parse_comment(body)
     db = centre.db
     with db.write() as conn:
-        originators = kind.resolve(conn, centre, principal.member, item_id)
-        if originators is None:
+        item = kind.resolve(conn, centre, principal.member, item_id)
+        if item is None:
             raise NotFound(f"there is no {kind.name} {item_id}")
-        told = set(originators)
+        told = set(item.originators)
         if comment.reply_to is not None:
             parent = store.get_comment(conn, comment.reply_to)
-            if parent is None or (parent["target_type"], parent["target_id"]) != (kind.name, item_id):
+            if (
+                parent is None
+                or parent["target_type"] != kind.name
+                or parent["target_id"] not in item.anchors
+            ):
                 raise InvalidInput(
                     f"there is no comment {comment.reply_to} on {kind.name} {item_id} to reply to",
                     field="reply_to",
                 )
             told.add(parent["member_code"])
         told.discard(principal.member)
+        # Only members that will be able to read the comment are told of it: for a fused item,
+        # those that may see the observation the comment is anchored at.
+        told = {m for m in told if kind.resolve(conn, centre, m, item.item_id) is not None}
         now = datetime.now(UTC)
         row = {
             "id": str(ULID.from_datetime(now)),
             "target_type": kind.name,
-            "target_id": item_id,
+            "target_id": item.item_id,
             "parent_id": comment.reply_to,
             "member_code": principal.member,
             "author_id": principal.id,
@@ -138,14 +178,15 @@ def list_comments(
     """The thread on an item, oldest first (replies name `reply_to`), with the opinions counted."""
     kind = _kind(kind_name)
     with centre.db.read() as conn:
-        if kind.resolve(conn, centre, viewer, item_id) is None:
+        item = kind.resolve(conn, centre, viewer, item_id)
+        if item is None:
             raise NotFound(f"there is no {kind.name} {item_id}")
-        count, opinions = store.tally(conn, kind.name, item_id)
-        rows = store.list_comments(conn, kind.name, item_id, limit=limit + 1, after_id=after)
+        count, opinions = store.tally(conn, kind.name, item.anchors)
+        rows = store.list_comments(conn, kind.name, item.anchors, limit=limit + 1, after_id=after)
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "item": {"type": kind.name, "id": item_id},
+        "item": {"type": kind.name, "id": item.item_id},
         "count": count,
         "opinions": {o.value: opinions.get(o.value, 0) for o in Opinion},
         "items": [public_comment(r) for r in rows],

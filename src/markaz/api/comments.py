@@ -92,6 +92,54 @@ async def add_report_comment(
 
 
 @router.get(
+    "/sites/{site_id}/comments",
+    responses=_NOT_FOUND,
+    summary="The comments and opinions on a fused site as the caller sees it, oldest first",
+)
+async def list_site_comments(
+    site_id: str, centre: CentreDep, principal: CurrentPrincipal, limit: Limit = None, cursor: Cursor = None
+) -> Response:
+    return await _list(centre, principal, "site", site_id, limit, cursor)
+
+
+@router.post(
+    "/sites/{site_id}/comments",
+    status_code=201,
+    responses=_NOT_FOUND,
+    openapi_extra=_BODY,
+    summary="Comment on a fused site the caller may see; its originating members are notified",
+)
+async def add_site_comment(
+    site_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
+) -> Response:
+    return await _post(centre, principal, "site", site_id, body)
+
+
+@router.get(
+    "/tracks/{track_id}/comments",
+    responses=_NOT_FOUND,
+    summary="The comments and opinions on a fused track as the caller sees it, oldest first",
+)
+async def list_track_comments(
+    track_id: str, centre: CentreDep, principal: CurrentPrincipal, limit: Limit = None, cursor: Cursor = None
+) -> Response:
+    return await _list(centre, principal, "track", track_id, limit, cursor)
+
+
+@router.post(
+    "/tracks/{track_id}/comments",
+    status_code=201,
+    responses=_NOT_FOUND,
+    openapi_extra=_BODY,
+    summary="Comment on a fused track the caller may see; its originating members are notified",
+)
+async def add_track_comment(
+    track_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
+) -> Response:
+    return await _post(centre, principal, "track", track_id, body)
+
+
+@router.get(
     "/comments/notifications",
     summary="Comments on the caller's member's items and replies to its comments, oldest first",
 )

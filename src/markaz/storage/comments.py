@@ -55,27 +55,28 @@ def get_comment(conn: Connection, comment_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def _on(target_type: str, target_id: str) -> Any:
-    return and_(comments.c.target_type == target_type, comments.c.target_id == target_id)
+def _on(target_type: str, target_ids: Sequence[str]) -> Any:
+    return and_(comments.c.target_type == target_type, comments.c.target_id.in_(list(target_ids)))
 
 
 def list_comments(
-    conn: Connection, target_type: str, target_id: str, *, limit: int, after_id: str | None = None
+    conn: Connection, target_type: str, target_ids: Sequence[str], *, limit: int, after_id: str | None = None
 ) -> list[dict[str, Any]]:
-    """Comments on an item the caller has already checked the viewer may see, oldest first."""
-    query = select(comments).where(_on(target_type, target_id))
+    """Comments on an item (under any of the ids the viewer knows it by, which the caller has
+    checked the viewer may see), oldest first."""
+    query = select(comments).where(_on(target_type, target_ids))
     if after_id:
         query = query.where(comments.c.id > after_id)
     return [dict(r) for r in conn.execute(query.order_by(comments.c.id).limit(limit)).mappings()]
 
 
-def tally(conn: Connection, target_type: str, target_id: str) -> tuple[int, dict[str, int]]:
+def tally(conn: Connection, target_type: str, target_ids: Sequence[str]) -> tuple[int, dict[str, int]]:
     """(number of comments, opinions counted by value) on one item."""
     counts: dict[str, int] = {}
     total = 0
     for opinion, n in conn.execute(
         select(comments.c.opinion, func.count())
-        .where(_on(target_type, target_id))
+        .where(_on(target_type, target_ids))
         .group_by(comments.c.opinion)
     ):
         total += n
