@@ -86,8 +86,11 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """Factory for `markaz serve --workers N`: each process reads MARKAZ_* from its environment."""
     from markaz.cli.serve import tune_gc
+    from markaz.security.http_guard import GuardedHttpProtocol
 
-    app = create_app(Settings())
+    settings = Settings()
+    GuardedHttpProtocol.configure(settings)
+    app = create_app(settings)
     tune_gc()
     return app
 

@@ -45,9 +45,11 @@ def register(app: typer.Typer) -> None:
         from markaz.app import create_app
         from markaz.centre import Centre
         from markaz.errors import MarkazError
+        from markaz.security.http_guard import GuardedHttpProtocol
         from markaz.storage.migrate import current_revision, head_revision
 
         settings = settings_for(database_url)
+        GuardedHttpProtocol.configure(settings)
         centre = Centre(settings)
         if current_revision(centre.db) != head_revision():
             raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
@@ -80,6 +82,8 @@ def register(app: typer.Typer) -> None:
                 port=port,
                 log_level=log_level,
                 timeout_keep_alive=30,
+                http=GuardedHttpProtocol,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
             )
             return
         uvicorn.run(
@@ -88,7 +92,9 @@ def register(app: typer.Typer) -> None:
             port=port,
             log_level=log_level,
             timeout_keep_alive=30,
-            h11_max_incomplete_event_size=64 * 1024,
+            # Header size and slow-client deadlines (docs/security.md); uvicorn has neither.
+            http=GuardedHttpProtocol,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
         )
         stop.set()
         if worker_thread is not None:
