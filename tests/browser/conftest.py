@@ -7,8 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -16,10 +17,11 @@ import pytest
 
 from markaz.centre import Centre
 from markaz.demo import load_demo
-from markaz.domain.enums import Role
+from markaz.domain.enums import MemberStatus, Role
+from markaz.governance import votes
 from markaz.settings import Settings
 from markaz.storage.migrate import upgrade
-from markaz.storage.principals import add_principal
+from markaz.storage.principals import Principal, add_principal, find_principal
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -30,7 +32,7 @@ SECRET = "browser-test-secret-" + "y" * 32
 if not CHROMIUM.exists():
     pytest.skip("Debian's Chromium is not installed: run `make chromium-bin`", allow_module_level=True)
 
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright  # noqa: E402
 
 
 def _free_port() -> int:
@@ -82,6 +84,21 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                     password=PASSWORD,
                     actor="browser-test",
                 )
+    # An accession vote is open (the demo's chair is IQ), for the vote test.
+    with centre.db.read() as conn:
+        chair_admin = find_principal(conn, "iq.admin")
+    assert chair_admin
+    votes.open_accession(
+        centre,
+        Principal(chair_admin["id"], "iq.admin", "IQ", Role.MEMBER_ADMIN, MemberStatus.ACTIVE),
+        votes.AccessionRequest(
+            code="KZ",
+            names={"en": "Candidate K (synthetic)", "ar": "المرشح ك (تجريبي)"},
+            contact="liaison office (synthetic)",
+            reason="Synthetic application for the browser tests.",
+            deadline=datetime.now(UTC) + timedelta(days=7),
+        ),
+    )
     centre.close()
     log = (tmp / "serve.log").open("w")
     proc = subprocess.Popen(
@@ -104,7 +121,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield server
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
         log.close()
 
 
@@ -131,13 +152,27 @@ class Console:
             self.errors.append(f"{message.text} at {message.location}")
 
 
-def open_page(browser: Browser, served: Served) -> tuple[Page, Console]:
-    context = browser.new_context(
-        base_url=served.base, viewport={"width": 1280, "height": 800}, locale="en-GB"
-    )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    return page, Console(page)
+OpenPage = Callable[[], tuple[Page, Console]]
+
+
+@pytest.fixture
+def open_page(browser: Browser, served: Served) -> Iterator[OpenPage]:
+    """A new browser context (its own cookies) per call; all closed when the test ends, which
+    also closes their live streams."""
+    contexts: list[BrowserContext] = []
+
+    def make() -> tuple[Page, Console]:
+        context = browser.new_context(
+            base_url=served.base, viewport={"width": 1280, "height": 800}, locale="en-GB"
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        return page, Console(page)
+
+    yield make
+    for context in contexts:
+        context.close()
 
 
 def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import expect
 
-from tests.browser.conftest import Served, open_page, shot, sign_in
+from tests.browser.conftest import OpenPage, shot, sign_in
 
 POSITIVE = re.compile(r"^[1-9][0-9]*$")
 
 
-def test_sign_in_and_see_the_demo_on_the_map(browser: Browser, served: Served) -> None:
-    page, console = open_page(browser, served)
+def test_sign_in_and_see_the_demo_on_the_map(open_page: OpenPage) -> None:
+    page, console = open_page()
     page.goto("/")
     expect(page.locator("h1")).to_have_text("Sign in")
     shot(page, "signin")
@@ -54,8 +54,8 @@ def test_sign_in_and_see_the_demo_on_the_map(browser: Browser, served: Served) -
     assert console.errors == []
 
 
-def test_area_box_from_the_keyboard_narrows_the_map(browser: Browser, served: Served) -> None:
-    page, console = open_page(browser, served)
+def test_area_box_from_the_keyboard_narrows_the_map(open_page: OpenPage) -> None:
+    page, console = open_page()
     sign_in(page, "iq.web")
     status = page.locator("#map-status")
     expect(status).to_have_attribute("data-shown", POSITIVE)
@@ -71,8 +71,8 @@ def test_area_box_from_the_keyboard_narrows_the_map(browser: Browser, served: Se
     assert console.errors == []
 
 
-def test_arabic_is_right_to_left_and_remembered(browser: Browser, served: Served) -> None:
-    page, console = open_page(browser, served)
+def test_arabic_is_right_to_left_and_remembered(open_page: OpenPage) -> None:
+    page, console = open_page()
     sign_in(page, "sy.web")
     page.locator("#language-select").select_option("ar")
     expect(page.locator("html")).to_have_attribute("dir", "rtl")
@@ -85,7 +85,7 @@ def test_arabic_is_right_to_left_and_remembered(browser: Browser, served: Served
     assert panel and map_box and panel["x"] > map_box["x"]
     shot(page, "map-ar")
     # Remembered for the user, not the browser: a fresh context signs in to Arabic.
-    other, other_console = open_page(browser, served)
+    other, other_console = open_page()
     sign_in(other, "sy.web")
     expect(other.locator("html")).to_have_attribute("dir", "rtl")
     other.locator("#language-select").select_option("en")
@@ -93,8 +93,8 @@ def test_arabic_is_right_to_left_and_remembered(browser: Browser, served: Served
     assert console.errors == [] and other_console.errors == []
 
 
-def test_sign_out(browser: Browser, served: Served) -> None:
-    page, console = open_page(browser, served)
+def test_sign_out(open_page: OpenPage) -> None:
+    page, console = open_page()
     sign_in(page, "ru.web")
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/signin")

@@ -51,7 +51,7 @@ def in_calendar(value: datetime | date | str | None, calendar: str, language: st
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     if language not in _GREGORIAN_MONTHS:
         language = "en"
     if isinstance(value, datetime):
@@ -65,7 +65,7 @@ def iso_text(value: datetime | date | str | None) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        value = datetime.fromisoformat(value)
+        value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
         return value.strftime("%Y-%m-%dT%H:%MZ")

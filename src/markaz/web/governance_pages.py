@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from markaz.dissemination import board
 from markaz.errors import InvalidInput, MarkazError, NotFound
 from markaz.governance import chair, votes
 from markaz.governance import circles as circle_rules
@@ -37,7 +38,15 @@ def governance_context(request: Request, session: WebSession) -> dict[str, Any]:
         m["code"]: m["names"].get(session.language) or m["names"].get("en") or m["code"] for m in members
     }
     motions = votes.list_motions(centre)
+    # The chair's board: deliveries overdue and dead letters, across every member.
+    chair_board: dict[str, Any] | None = None
+    if board.holds_chair(centre, session.principal):
+        chair_board = {
+            state: board.board(centre, session.principal, state=state, limit=100)["items"]
+            for state in ("overdue", "dead")
+        }
     return {
+        "board": chair_board,
         "chair": current,
         "schedule": schedule,
         "members": members,

@@ -86,3 +86,13 @@ def map_strings(_: Gettext) -> dict[str, str]:
         "site": _("Fused site"),
         "track": _("Track"),
     }
+
+
+def opinion_labels(_: Gettext) -> dict[str, str]:
+    return {
+        "strongly-disagree": _("strongly disagree"),
+        "disagree": _("disagree"),
+        "neutral": _("neutral"),
+        "agree": _("agree"),
+        "strongly-agree": _("strongly agree"),
+    }

@@ -106,6 +106,7 @@ def page(
         "calendars": labels.calendar_labels(_),
         "categories": labels.category_labels(_),
         "precedences": labels.precedence_labels(_),
+        "opinion_names": labels.opinion_labels(_),
     }
     html = i18n.render(lang, template, {**common, **context})
     return secure(HTMLResponse(html, status_code=status), centre)

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from markaz.analysis import views
 from markaz.collection import intake
-from markaz.dissemination import pull
-from markaz.domain.enums import Category, InformationCredibility, Precedence, SourceReliability, Tlp
+from markaz.dissemination import board, pull
+from markaz.domain.enums import Category, InformationCredibility, Opinion, Precedence, SourceReliability, Tlp
 from markaz.errors import InvalidInput, MarkazError
 from markaz.governance import circles as circle_rules
 from markaz.storage.reports import ReportFilter
@@ -198,10 +199,18 @@ def report_context(request: Request, session: WebSession, report_id: str) -> dic
     suggestions = suggest.list_for(centre, session.principal, report_id) if own else []
     body = report.get("body") or ""
     extraction = get_extractor().extract(body).to_dict() if body else {}
-    pending = [s for s in suggestions if s["state"] == "pending"]
+    for s in suggestions:
+        start, end = (s.get("evidence") or {}).get("span") or (0, 0)
+        s["quote"] = body[start:end] if 0 <= start < end <= len(body) else ""
+    pending = [s for s in suggestions if s["state"] == "suggested"]
     marked = [tuple(s["evidence"]["span"]) for s in pending if s.get("evidence", {}).get("span")]
     direction = "rtl" if report.get("language") in RTL_LANGUAGES else "auto"
+    comments = views.list_comments(centre, session.principal.member, "report", report_id, limit=500)
+    receipts = board.receipts(centre, session.principal, report_id)["deliveries"] if own else []
     return {
+        "comments": comments,
+        "receipts": receipts,
+        "opinions": [o.value for o in Opinion],
         "report": report,
         "own": own,
         "pieces": pieces(body, spans_of(extraction), marked),
@@ -238,3 +247,20 @@ async def decide_suggestion(request: Request, report_id: str, suggestion_id: int
     except MarkazError as exc:
         return error_page(request, session, exc)
     return RedirectResponse(f"/reports/{report_id}#suggestions", status_code=303)
+
+
+@router.post("/reports/{report_id}/comments")
+async def add_comment(request: Request, report_id: str) -> Response:
+    session = await require_session(request)
+    try:
+        form = await form_with_csrf(request, session)
+        body: dict[str, Any] = {"text": form.get("text", "").replace("\r\n", "\n")}
+        if form.get("opinion"):
+            body["opinion"] = form["opinion"]
+        if form.get("reply_to"):
+            body["reply_to"] = form["reply_to"]
+        centre = centre_of(request)
+        await run_in_threadpool(views.add_comment, centre, session.principal, "report", report_id, body)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return RedirectResponse(f"/reports/{report_id}#comments", status_code=303)

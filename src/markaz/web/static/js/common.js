@@ -31,3 +31,59 @@
     });
   }
 })();
+
+/* Live deliveries (Server-Sent Events) on every page, and the FLASH banner that stays until
+   acknowledged. Other scripts listen for "markaz:delivery" events on window. */
+(function () {
+  const banner = document.getElementById("flash-banner");
+  if (!banner || !window.EventSource) { return; }
+  const strings = JSON.parse(document.getElementById("live-strings").textContent);
+  const link = document.getElementById("flash-link");
+  const more = document.getElementById("flash-more");
+  const ack = document.getElementById("flash-ack");
+  const waiting = [];
+  const known = new Set();
+
+  function show() {
+    if (!waiting.length) { banner.hidden = true; return; }
+    const item = waiting[0];
+    const report = item.report || {};
+    link.textContent = report.title || item.report_id;
+    link.href = "/reports/" + encodeURIComponent(item.report_id);
+    more.textContent = waiting.length > 1 ? "(+" + (waiting.length - 1) + " " + strings.more + ")" : "";
+    banner.hidden = false;
+    banner.setAttribute("data-delivery", item.delivery_id);
+  }
+  function remember(item) {
+    if (item.precedence !== "FLASH" || item.acknowledged_at || known.has(item.delivery_id)) { return; }
+    known.add(item.delivery_id);
+    waiting.push(item);
+    show();
+  }
+  ack.addEventListener("click", function () {
+    const item = waiting[0];
+    if (!item) { return; }
+    ack.disabled = true;
+    window.markaz.api("/api/v1/deliveries/" + encodeURIComponent(item.delivery_id) + "/ack", { method: "POST" })
+      .then(function () {
+        waiting.shift();
+        show();
+        window.dispatchEvent(new CustomEvent("markaz:acknowledged", { detail: item }));
+      })
+      .catch(function (err) { more.textContent = strings.ack_failed + " " + err.message; })
+      .then(function () { ack.disabled = false; });
+  });
+  // FLASH traffic that arrived before this page was opened and is still unacknowledged.
+  window.markaz.api("/api/v1/inbox?state=unacknowledged&limit=50").then(function (page) {
+    page.items.forEach(remember);
+  }).catch(function () { /* the stream below still brings new traffic */ });
+  const source = new EventSource("/api/v1/stream");
+  ["report", "correction", "retraction", "product", "notification"].forEach(function (kind) {
+    source.addEventListener(kind, function (ev) {
+      const item = JSON.parse(ev.data);
+      remember(item);
+      window.dispatchEvent(new CustomEvent("markaz:delivery", { detail: item }));
+    });
+  });
+  window.addEventListener("beforeunload", function () { source.close(); });
+})();

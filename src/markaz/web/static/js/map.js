@@ -235,6 +235,7 @@
     areaStatus.textContent = S.area_set;
     stopDrawing();
     load();
+    loadFused();
   }
   function stopDrawing() {
     drawing = false; start = null;
@@ -269,8 +270,138 @@
     clearButton.disabled = true;
     areaStatus.textContent = "";
     load();
+    loadFused();
   });
 
-  window.markaz.mapLayers = { clusters: clusters, lines: lines, fusion: fusion, reload: load, popupFor: popupFor, when: when };
+  // Fused sites (with their confidence) and tracks (lines with direction); contested ones dashed red.
+  let fused = [];
+  const fusionBox = document.getElementById("fusion-layers");
+  const fusionToggles = {};
+  [["site", S.site, "cat-site"], ["track", S.track, "cat-track"]].forEach(function (spec) {
+    const label = document.createElement("label");
+    label.className = "layer";
+    const cb = document.createElement("input");
+    cb.type = "checkbox"; cb.checked = true; cb.value = spec[0]; cb.name = "fused";
+    const sym = document.createElement("span");
+    sym.className = "symbol " + spec[2]; sym.setAttribute("aria-hidden", "true");
+    const text = document.createElement("span"); text.textContent = spec[1];
+    const count = document.createElement("span"); count.className = "count"; count.setAttribute("data-fused-count", spec[0]);
+    count.textContent = "0";
+    label.appendChild(cb); label.appendChild(sym); label.appendChild(text); label.appendChild(count);
+    fusionBox.appendChild(label);
+    fusionToggles[spec[0]] = cb;
+  });
+
+  function fusedPopup(p) {
+    const root = document.createElement("div");
+    root.className = "popup";
+    const h = document.createElement("h2");
+    h.textContent = (p.kind === "track" ? S.track : S.site) + " " + p.id + " · " + (config.categories[p.category] || p.category);
+    root.appendChild(h);
+    const dl = document.createElement("dl");
+    function row(label, value) {
+      if (value === null || value === undefined || value === "") { return; }
+      const dt = document.createElement("dt"); dt.textContent = label;
+      const dd = document.createElement("dd"); dd.textContent = String(value); dd.dir = "auto";
+      dl.appendChild(dt); dl.appendChild(dd);
+    }
+    row(S.confidence, p.confidence);
+    row(S.observed, when(p.first_seen) + (p.last_seen && p.last_seen !== p.first_seen ? " – " + when(p.last_seen) : ""));
+    row(S.originator, (p.originators || []).join(", "));
+    row(S.subject, p.subject);
+    if (p.contested) { row(S.contested, String((p.contradictions || []).length || "")); }
+    root.appendChild(dl);
+    return root;
+  }
+
+  function drawFused() {
+    fusion.clearLayers();
+    const [lo, hi] = visibleWindow();
+    const on = enabledCategories();
+    const counts = { site: 0, track: 0 };
+    fused.forEach(function (f) {
+      const p = f.properties;
+      if (!fusionToggles[p.kind] || !fusionToggles[p.kind].checked || !f.geometry) { return; }
+      if (p.category && !on.has(p.category)) { return; }
+      const first = Date.parse(p.first_seen || "") || 0, last = Date.parse(p.last_seen || "") || first;
+      if (last < lo || first > hi) { return; }
+      counts[p.kind] += 1;
+      const stroke = p.contested ? { color: "#b00020", dashArray: "6 4" } : { color: "#0f2a44", dashArray: null };
+      const g = f.geometry;
+      if (g.type === "Point") {
+        L.circleMarker([g.coordinates[1], g.coordinates[0]], {
+          radius: 9 + Math.min(10, 2 * (p.observations || 1)), weight: 3, fill: true, fillOpacity: 0.08,
+          color: stroke.color, dashArray: stroke.dashArray, className: "fused-site" + (p.contested ? " contested" : ""),
+        }).bindPopup(function () { return fusedPopup(p); }).addTo(fusion);
+      } else if (g.type === "LineString") {
+        const ll = g.coordinates.map(function (c) { return [c[1], c[0]]; });
+        L.polyline(ll, { color: stroke.color, weight: 5, opacity: 0.6, dashArray: stroke.dashArray, className: "fused-track" })
+          .bindPopup(function () { return fusedPopup(p); }).addTo(fusion);
+        if (ll.length > 1) { arrow(ll, "track").addTo(fusion); }
+      }
+    });
+    document.querySelectorAll("[data-fused-count]").forEach(function (el) {
+      el.textContent = String(counts[el.getAttribute("data-fused-count")] || 0);
+    });
+  }
+
+  function loadFused() {
+    const suffix = box ? "&bbox=" + box.map(function (v) { return v.toFixed(5); }).join(",") : "";
+    function all(base) {
+      const out = [];
+      function page(u, left) {
+        return window.markaz.api(u).then(function (data) {
+          Array.prototype.push.apply(out, data.features);
+          if (data.next_cursor && left > 1) { return page(base + "&cursor=" + encodeURIComponent(data.next_cursor), left - 1); }
+          return out;
+        });
+      }
+      return page(base, 5);
+    }
+    return Promise.all([
+      all("/api/v1/sites.geojson?limit=1000" + suffix),
+      all("/api/v1/tracks.geojson?limit=1000" + suffix),
+    ]).then(function (both) {
+      fused = both[0].concat(both[1]);
+      drawFused();
+    }).catch(function (err) { status.textContent = S.load_error + ": " + err.message; });
+  }
+  fusionBox.addEventListener("change", drawFused);
+  document.getElementById("legend").addEventListener("change", drawFused);
+  [slider, dateFrom, dateTo].forEach(function (el) { el.addEventListener("input", drawFused); });
+
+  // New reports arrive live: their observations join the map and the list at once.
+  const liveList = document.getElementById("live-list");
+  window.addEventListener("markaz:delivery", function (ev) {
+    const item = ev.detail;
+    const report = item.report;
+    if (!report || item.event !== "report" || !report.observations) { return; }
+    report.observations.forEach(function (o) {
+      features.push({
+        type: "Feature", id: o.id, geometry: o.geometry,
+        properties: {
+          report_id: report.id, category: o.category, observed_at: o.observed_at || report.observed_at,
+          subject: o.subject, originator: report.originator, title: report.title, precedence: report.precedence,
+          created_at: report.created_at, source_reliability: report.source_reliability,
+          information_credibility: report.information_credibility, tlp: report.tlp, status: report.status,
+        },
+      });
+      const t = Date.parse(o.observed_at || report.observed_at || report.created_at || "") || 0;
+      if (t > span.max) { span.max = t; }
+    });
+    const li = document.createElement("li");
+    li.setAttribute("data-report", report.id);
+    const a = document.createElement("a");
+    a.href = "/reports/" + encodeURIComponent(report.id);
+    a.dir = "auto";
+    a.textContent = (config.precedences[report.precedence] || report.precedence) + " · " + report.title;
+    li.appendChild(a);
+    liveList.insertBefore(li, liveList.firstChild);
+    draw();
+  });
+
+  function reload() { load(); loadFused(); }
+  window.markaz.mapLayers = { clusters: clusters, lines: lines, fusion: fusion, reload: reload, popupFor: popupFor, when: when };
   load();
+  loadFused();
 })();
