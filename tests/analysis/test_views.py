@@ -16,6 +16,7 @@ from markaz.cli import build_app
 from markaz.domain.enums import Role
 from markaz.storage import audit
 from markaz.storage.schema import audit_log
+from markaz.storage.schema_dissemination import outbox
 from markaz.storage.schema_views import comment_notifications, comments
 from tests.asgi_client import ASGIClient
 from tests.conftest import Account, add_account
@@ -99,6 +100,17 @@ def test_thread_opinions_and_notifications(
     assert told(iq) == [c1["id"], reply.json()["id"]]
     assert told(ru) == [reply.json()["id"]]
     assert told(sy) == []
+    # The notifications are disseminated too (webhook, inbox, stream) as notification events.
+    with centre.db.read() as conn:
+        sent = conn.execute(
+            select(outbox.c.refs, outbox.c.recipients, outbox.c.payload).where(
+                outbox.c.event == "notification"
+            )
+        ).all()
+    assert [(r.refs, r.recipients, r.payload["kind"]) for r in sent] == [
+        ([c1["id"]], ["IQ"], "comment"),
+        ([reply.json()["id"]], ["IQ", "RU"], "comment"),
+    ]
     # IR cannot see the report: no thread, no count, no notification.
     assert client.get(url, headers=ir.headers).status_code == 404
     assert told(ir) == []

@@ -169,7 +169,22 @@ def add_comment(
             "body": comment.text,
         }
         store.insert_comment(conn, db.dialect, row, told, actor=principal.username)
-    return public_comment(row)
+        public = public_comment(row)
+        if told:
+            from markaz.dissemination.outbox import enqueue
+
+            # Delivered like any item (webhook, inbox, live stream) if and only if this commits.
+            enqueue(
+                conn,
+                db.dialect,
+                event="notification",
+                report_id=row["id"],
+                precedence="ROUTINE",
+                recipients=sorted(told),
+                payload={"kind": "comment", **public},
+                now=now,
+            )
+    return public
 
 
 def list_comments(

@@ -13,6 +13,7 @@ from markaz.analysis import sitrep, sitrep_products
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
 from markaz.cli.members import acting_as, check_code
 from markaz.domain.enums import Precedence, Role
+from markaz.errors import InvalidInput
 
 
 @readable_errors
@@ -30,7 +31,7 @@ def sitrep_command(
     check_code(member)
     req = sitrep.parse_request(since=since, until=until, bbox=bbox, lang=lang, fmt=fmt)
     if req.format == "pdf" and output is None and sys.stdout.isatty():
-        raise typer.BadParameter("a PDF goes to a file: give --output FILE.pdf")
+        raise InvalidInput("a PDF goes to a file: give --output FILE.pdf", field="output")
     _, content = sitrep.member_sitrep(centre_for(database_url), member, req)
     _write(content, output)
 
