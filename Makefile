@@ -68,6 +68,7 @@ bench: $(STAMP)
 	@mkdir -p bench/results
 	$(PY) bench/ingest.py --output bench/results/ingest.json
 	$(PY) bench/extract.py
+	$(PY) bench/fusion.py --output bench/results/fusion.json
 	$(PY) bench/ratelimit.py --output bench/results/ratelimit.json
 	$(PY) bench/load.py --duration 60 --clients 50 --output bench/results/load.json
 

@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     fusion_site_radius_m: float = Field(1000.0, gt=0, le=100_000)
     fusion_radius_by_category: dict[str, float] = Field(default_factory=dict)
     fusion_site_window_days: float = Field(30.0, gt=0, le=3650)
-    fusion_track_window_hours: float = Field(72.0, gt=0, le=24 * 365)
+    fusion_track_window_hours: float = Field(24.0, gt=0, le=24 * 365)
     fusion_track_max_speed_kmh: float = Field(120.0, gt=0, le=5000)
     fusion_contradiction_hours: float = Field(48.0, ge=0, le=24 * 365)
     fusion_half_life_days: dict[str, float] = Field(

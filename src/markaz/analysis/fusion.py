@@ -16,7 +16,7 @@ from markaz.analysis.families import (
     subject_key,
     track_points,
 )
-from markaz.analysis.matching import Link, MatchRules, Node, match, search_box
+from markaz.analysis.matching import Link, MatchRules, Node, match, search_box, site_link
 from markaz.centre import Centre
 from markaz.storage import fusion as store
 
@@ -63,20 +63,26 @@ def link_new(nodes: Sequence[Node], candidates: store.Candidates, rules: MatchRu
     """
     position = {n.id: i for i, n in enumerate(nodes)}
     links: list[Link] = []
+    probes = []
+    subject_probes = []
     for i, n in enumerate(nodes):
         if not n.family:
             continue
         window = rules.window(n.family)
         if kind_of(n.family) == TRACK:
-            if n.subject_key is None:
-                continue
-            found = candidates.same_subject(n.family, n.subject_key, n.t - window, n.t + window)
+            if n.subject_key is not None:
+                subject_probes.append((i, n.family, n.subject_key, n.t - window, n.t + window))
         else:
-            found = candidates.near(search_box(n, rules), n.family, n.t - window, n.t + window)
-        for c in found:
-            if position.get(c.id, -1) >= i:
-                continue
-            link = match(n, c, rules)
+            probes.append((i, *search_box(n, rules), n.family, n.t - window, n.t + window))
+    for i, c in candidates.same_subject(subject_probes):
+        if position.get(c.id, -1) < i:
+            link = match(nodes[i], c, rules)
+            if link is not None:
+                links.append(link)
+    # (row: probe index, id, category, lon, lat, t, status of an earlier node in the probe's box)
+    for i, cid, category, lon, lat, t, status in candidates.sites(probes):
+        if position.get(cid, -1) < i:
+            link = site_link(nodes[i], cid, category, lon, lat, t, status, rules)
             if link is not None:
                 links.append(link)
     return links
@@ -94,14 +100,13 @@ def run_fusion(centre: Centre, limit: int = BATCH, now: datetime | None = None) 
         watermark = store.lock_state(conn, db.dialect)
         rows = store.pending(conn, watermark, limit)
         nodes = [node_of(r) for r in rows]
-        # Nodes first, so later observations of the same batch find earlier ones as candidates.
-        store.insert_nodes(conn, nodes)
         candidates = store.Candidates(conn, db.dialect)
         try:
-            links = link_new(nodes, candidates, rules)
+            # Nodes first, so later observations of the same batch find earlier ones as candidates.
+            candidates.insert_nodes(nodes)
+            candidates.insert_links(link_new(nodes, candidates, rules))
         finally:
             candidates.close()
-        store.insert_links(conn, links)
         store.advance(conn, watermark, (n.id for n in nodes), now or datetime.now(UTC))
     return len(nodes)
 

@@ -18,7 +18,7 @@ EARTH_RADIUS_M = 6_371_008.8
 TRACK_POSITION_SLACK_M = 1_000.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Node:
     """What fusion knows of one observation (denormalised from the observation and its report)."""
 
@@ -57,7 +57,7 @@ class MatchRules:
     site_radius_m: float = 1000.0
     radius_by_category: Mapping[str, float] = field(default_factory=dict)
     site_window_s: float = 30 * 86400.0
-    track_window_s: float = 72 * 3600.0
+    track_window_s: float = 24 * 3600.0
     max_speed_mps: float = 120 / 3.6
     contradiction_window_s: float = 48 * 3600.0
 
@@ -96,14 +96,6 @@ def _closest(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]])
     return min(distance_m(x1, y1, x2, y2) for x1, y1 in a for x2, y2 in b)
 
 
-def status_conflict(a: Node, b: Node, window_s: float) -> bool:
-    """Reported destroyed or abandoned, and reported active at or after that, close in time."""
-    for ended, other in ((a, b), (b, a)):
-        if ended.status in ENDED and other.status == "active" and 0 <= other.t - ended.t <= window_s:
-            return True
-    return False
-
-
 def match(a: Node, b: Node, rules: MatchRules) -> Link | None:
     """The link between two observations, or None when they have nothing to do with each other."""
     if a.family != b.family or a.id == b.id:
@@ -118,11 +110,34 @@ def match(a: Node, b: Node, rules: MatchRules) -> Link | None:
         d = _closest(a.points or ((a.lon, a.lat),), b.points or ((b.lon, b.lat),))
         plausible = d <= rules.max_speed_mps * seconds + TRACK_POSITION_SLACK_M
         return Link(lo.id, hi.id, plausible, None if plausible else "speed", d, seconds)
-    d = distance_m(a.lon, a.lat, b.lon, b.lat)
-    if d > max(rules.radius(a.category), rules.radius(b.category)):
+    return site_link(a, b.id, b.category, b.lon, b.lat, b.t, b.status, rules)
+
+
+def site_link(
+    a: Node,
+    b_id: int,
+    b_category: str,
+    b_lon: float,
+    b_lat: float,
+    b_t: float,
+    b_status: str,
+    rules: MatchRules,
+) -> Link | None:
+    """The site rule, on a candidate's bare columns (the engine's inner loop builds no Node for it).
+
+    The caller has checked the family and the time window.
+    """
+    d = distance_m(a.lon, a.lat, b_lon, b_lat)
+    if d > max(rules.radius(a.category), rules.radius(b_category)):
         return None
-    conflict = "status" if status_conflict(a, b, rules.contradiction_window_s) else None
-    return Link(lo.id, hi.id, True, conflict, d, seconds)
+    window = rules.contradiction_window_s
+    conflict = None
+    if (a.status in ENDED and b_status == "active" and 0 <= b_t - a.t <= window) or (
+        b_status in ENDED and a.status == "active" and 0 <= a.t - b_t <= window
+    ):
+        conflict = "status"
+    lo, hi = (a.id, b_id) if a.id < b_id else (b_id, a.id)
+    return Link(lo, hi, True, conflict, d, abs(a.t - b_t))
 
 
 def search_box(node: Node, rules: MatchRules) -> tuple[float, float, float, float]:

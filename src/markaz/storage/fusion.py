@@ -169,48 +169,118 @@ def advance(conn: Connection, watermark: int, taken: Iterable[int], now: datetim
 
 
 class Candidates:
-    """Already-fused observations that may match a new one, through the spatial index.
+    """Already-fused observations that may match new ones, found in bulk through the indexes.
 
-    Runs on the DBAPI cursor of the caller's transaction: this is the per-observation step of
-    fusion, and the SQL layer's per-statement overhead would be most of its cost.
+    One query per batch joins the batch's search boxes to the spatial index (R*Tree on SQLite,
+    GiST on PostgreSQL), so the per-observation loop runs inside the database; it works on the
+    DBAPI cursor of the caller's transaction.
     """
 
     def __init__(self, conn: Connection, dialect: StorageDialect) -> None:
         raw = conn.connection.driver_connection
         assert raw is not None
         self._cur = raw.cursor()
-        cols = ", ".join(f"n.{c.strip()}" for c in _NODE_COLUMNS.split(","))
-        if dialect.name == "sqlite":
-            self._site_sql = (
-                f"SELECT {cols} FROM observation_rtree r JOIN fusion_nodes n ON n.obs_id = r.id "
-                "WHERE r.max_lon >= ? AND r.min_lon <= ? AND r.max_lat >= ? AND r.min_lat <= ? "
-                "AND n.family = ? AND n.t BETWEEN ? AND ?"
+        self._pg = dialect.name == "postgresql"
+        self._cols = ", ".join(f"n.{c.strip()}" for c in _NODE_COLUMNS.split(","))
+
+    def sites(
+        self, probes: Sequence[tuple[int, float, float, float, float, str, float, float]]
+    ) -> list[tuple[Any, ...]]:
+        """(probe id, obs_id, category, lon, lat, t, status) for each node inside a probe's box
+        (probe: id, min_lon, min_lat, max_lon, max_lat, family, earliest t, latest t)."""
+        if not probes:
+            return []
+        if self._pg:
+            columns = list(zip(*probes, strict=True))
+            self._cur.execute(
+                "SELECT q.pid, n.obs_id, n.category, n.lon, n.lat, n.t, n.status FROM "
+                "unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::text[], "
+                "%s::float8[], %s::float8[]) AS q(pid, x0, y0, x1, y1, family, tlo, thi) "
+                "JOIN observations o ON box(point(o.min_lon, o.min_lat), point(o.max_lon, o.max_lat)) "
+                "&& box(point(q.x0, q.y0), point(q.x1, q.y1)) "
+                "JOIN fusion_nodes n ON n.obs_id = o.id AND n.family = q.family "
+                "AND n.t BETWEEN q.tlo AND q.thi",
+                [list(c) for c in columns],
             )
-            self._track_sql = (
-                f"SELECT {cols} FROM fusion_nodes n WHERE n.family = ? AND n.subject_key = ? "
-                "AND n.t BETWEEN ? AND ?"
+            return list(self._cur.fetchall())
+        self._cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS fusion_probe "
+            "(pid INTEGER, x0 REAL, y0 REAL, x1 REAL, y1 REAL, family TEXT, tlo REAL, thi REAL)"
+        )
+        self._cur.execute("DELETE FROM fusion_probe")
+        self._cur.executemany("INSERT INTO fusion_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?)", probes)
+        # CROSS JOIN fixes the order: each probe asks the R*Tree, then the node by its key.
+        self._cur.execute(
+            "SELECT q.pid, n.obs_id, n.category, n.lon, n.lat, n.t, n.status FROM fusion_probe q "
+            "CROSS JOIN observation_rtree r CROSS JOIN fusion_nodes n "
+            "WHERE r.max_lon >= q.x0 AND r.min_lon <= q.x1 AND r.max_lat >= q.y0 AND r.min_lat <= q.y1 "
+            "AND n.obs_id = r.id AND n.family = q.family AND n.t BETWEEN q.tlo AND q.thi"
+        )
+        return list(self._cur.fetchall())
+
+    def same_subject(self, probes: Sequence[tuple[int, str, str, float, float]]) -> list[tuple[int, Node]]:
+        """(probe id, node) for each node of the probe's family and subject key in its time window
+        (probe: id, family, subject key, earliest t, latest t), through the (family, key, t) index."""
+        if not probes:
+            return []
+        if self._pg:
+            columns = [list(c) for c in zip(*probes, strict=True)]
+            self._cur.execute(
+                f"SELECT q.pid, {self._cols} FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+                "%s::float8[], %s::float8[]) AS q(pid, family, skey, tlo, thi) JOIN fusion_nodes n "
+                "ON n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi",
+                columns,
             )
         else:
-            self._site_sql = (
-                f"SELECT {cols} FROM observations o JOIN fusion_nodes n ON n.obs_id = o.id "
-                "WHERE box(point(o.min_lon, o.min_lat), point(o.max_lon, o.max_lat)) "
-                "&& box(point(%s, %s), point(%s, %s)) AND n.family = %s AND n.t BETWEEN %s AND %s"
+            self._cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS fusion_subject_probe "
+                "(pid INTEGER, family TEXT, skey TEXT, tlo REAL, thi REAL)"
             )
-            self._track_sql = (
-                f"SELECT {cols} FROM fusion_nodes n WHERE n.family = %s AND n.subject_key = %s "
-                "AND n.t BETWEEN %s AND %s"
+            self._cur.execute("DELETE FROM fusion_subject_probe")
+            self._cur.executemany("INSERT INTO fusion_subject_probe VALUES (?, ?, ?, ?, ?)", probes)
+            self._cur.execute(
+                f"SELECT q.pid, {self._cols} FROM fusion_subject_probe q CROSS JOIN fusion_nodes n "
+                "WHERE n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi"
             )
-        self._pg = dialect.name == "postgresql"
+        return [(int(r[0]), node_from(r[1:])) for r in self._cur.fetchall()]
 
-    def near(self, box: BBox, family: str, t_lo: float, t_hi: float) -> list[Node]:
-        x0, y0, x1, y1 = box
-        params = (x0, y0, x1, y1, family, t_lo, t_hi) if self._pg else (x0, x1, y0, y1, family, t_lo, t_hi)
-        self._cur.execute(self._site_sql, params)
-        return [node_from(r) for r in self._cur.fetchall()]
+    def insert_nodes(self, nodes: Sequence[Node]) -> None:
+        """The batch's nodes, with one executemany of plain tuples."""
+        if not nodes:
+            return
+        mark = "%s" if self._pg else "?"
+        self._cur.executemany(
+            f"INSERT INTO fusion_nodes ({_NODE_COLUMNS}) VALUES ({', '.join([mark] * 14)})",
+            [
+                (
+                    n.id,
+                    n.report_id,
+                    n.family or None,
+                    n.category,
+                    n.lon,
+                    n.lat,
+                    n.t,
+                    n.originator,
+                    n.status,
+                    n.credibility,
+                    n.reliability,
+                    n.subject,
+                    n.subject_key,
+                    orjson.dumps([list(p) for p in n.points]).decode() if n.points else None,
+                )
+                for n in nodes
+            ],
+        )
 
-    def same_subject(self, family: str, key: str, t_lo: float, t_hi: float) -> list[Node]:
-        self._cur.execute(self._track_sql, (family, key, t_lo, t_hi))
-        return [node_from(r) for r in self._cur.fetchall()]
+    def insert_links(self, links: Sequence[Link]) -> None:
+        if not links:
+            return
+        mark = "%s" if self._pg else "?"
+        self._cur.executemany(
+            f"INSERT INTO fusion_edges (a, b, matched, conflict, distance_m, seconds) "
+            f"VALUES ({', '.join([mark] * 6)})",
+            [(lk.a, lk.b, lk.matched, lk.conflict, lk.distance_m, lk.seconds) for lk in links],
+        )
 
     def close(self) -> None:
         self._cur.close()
