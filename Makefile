@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(PY) bench/extract.py
 	$(PY) bench/fusion.py --output bench/results/fusion.json
 	$(PY) bench/ratelimit.py --output bench/results/ratelimit.json
+	$(PY) bench/fuzz_inputs.py
 	$(PY) bench/load.py --duration 60 --clients 50 --output bench/results/load.json
 
 clean:

@@ -198,7 +198,10 @@ def _kml_positions(text: str | None) -> list[list[float]]:
 def _kml_geometry(placemark: ET.Element) -> dict[str, Any] | None:
     point = placemark.find(f".//{KML_NS}Point/{KML_NS}coordinates")
     if point is not None:
-        return {"type": "Point", "coordinates": _kml_positions(point.text)[0]}
+        positions = _kml_positions(point.text)
+        if len(positions) != 1:
+            raise InvalidInput(f"a KML Point needs exactly one lon,lat position, not {len(positions)}")
+        return {"type": "Point", "coordinates": positions[0]}
     line = placemark.find(f".//{KML_NS}LineString/{KML_NS}coordinates")
     if line is not None:
         return {"type": "LineString", "coordinates": _kml_positions(line.text)}
