@@ -20,8 +20,10 @@ from markaz.demo import load_demo
 from markaz.domain.enums import MemberStatus, Role
 from markaz.governance import votes
 from markaz.settings import Settings
+from markaz.storage import principals
 from markaz.storage.migrate import upgrade
 from markaz.storage.principals import Principal, add_principal, find_principal
+from tests.web.conftest import CHEAP_HASHER
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -47,31 +49,9 @@ class Served:
     url: str
     env: dict[str, str]
 
-    def markaz(self, *args: str) -> str:
-        out = subprocess.run(
-            [*MARKAZ, *args, "--database-url", self.url],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=self.env,
-        )
-        assert out.returncode == 0, out.stderr
-        return out.stdout
 
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`markaz serve` (with its worker) on a demo centre: IQ, RU, SY, IR, 40 synthetic reports,
-    an analyst and a member administrator per member, all with PASSWORD."""
-    tmp = tmp_path_factory.mktemp("served")
-    url = f"sqlite:///{tmp}/markaz.db"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKAZ_SECRET_KEY": SECRET}
-    port = _free_port()
-    server = Served(f"http://127.0.0.1:{port}", url, env)
-    # The centre is prepared in this process (fast); the server is a separate process.
-    centre = Centre(Settings(database_url=url, secret_key=SECRET))
-    upgrade(centre.db)
-    load_demo(centre, reports=40)
+def add_people(centre: Centre) -> None:
+    """An analyst (`xx.web`) and a member administrator (`xx.admin`) per demo member."""
     with centre.db.write() as conn:
         for code in ("IQ", "RU", "SY", "IR"):
             for suffix, role in (("web", Role.ANALYST), ("admin", Role.MEMBER_ADMIN)):
@@ -84,6 +64,25 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
                     password=PASSWORD,
                     actor="browser-test",
                 )
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`markaz serve` (with its worker) on a demo centre: IQ, RU, SY, IR, 40 synthetic reports,
+    an analyst and a member administrator per member, all with PASSWORD."""
+    tmp = tmp_path_factory.mktemp("served")
+    url = f"sqlite:///{tmp}/markaz.db"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKAZ_SECRET_KEY": SECRET}
+    port = _free_port()
+    server = Served(f"http://127.0.0.1:{port}", url, env)
+    # The centre is prepared in this process (fast); the server is a separate process.
+    centre = Centre(Settings(database_url=url, secret_key=SECRET))
+    upgrade(centre.db)
+    with pytest.MonkeyPatch.context() as patch:
+        # Cheap argon2 parameters: the hash carries them, so the server verifies cheaply too.
+        patch.setattr(principals, "_hasher", CHEAP_HASHER)
+        load_demo(centre, reports=40)
+        add_people(centre)
     # An accession vote is open (the demo's chair is IQ), for the vote test.
     with centre.db.read() as conn:
         chair_admin = find_principal(conn, "iq.admin")
@@ -129,7 +128,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:

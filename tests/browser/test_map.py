@@ -96,7 +96,13 @@ def test_arabic_is_right_to_left_and_remembered(open_page: OpenPage) -> None:
 def test_sign_out(open_page: OpenPage) -> None:
     page, console = open_page()
     sign_in(page, "ru.web")
-    page.get_by_role("button", name="Sign out").click()
+    # From the keyboard: the first Tab reaches the skip link, which moves to the content.
+    page.keyboard.press("Tab")
+    expect(page.locator("a.skip")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    page.get_by_role("button", name="Sign out").focus()
+    page.keyboard.press("Enter")
     page.wait_for_url("**/signin")
     page.goto("/reports")
     assert "/signin" in page.url

@@ -6,15 +6,25 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher
 
 from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.domain.enums import Role
+from markaz.storage import principals
 from markaz.storage.members import add_member
 from markaz.storage.principals import add_principal
 from tests.asgi_client import ASGIClient, asgi_client
 
 PASSWORD = "correct horse battery staple"
+# argon2 at its production cost takes most of a second per hash on the 2-core machine; the
+# tests check behaviour, not the cost, so they hash and verify with the cheapest parameters.
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(principals, "_hasher", CHEAP_HASHER)
 
 
 def add_person(
