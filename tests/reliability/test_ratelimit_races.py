@@ -92,3 +92,19 @@ def test_many_threads_under_the_limit_are_never_refused(centre: Centre) -> None:
         for t in threads:
             t.join(60)
     assert refused == []
+
+
+def test_a_request_that_waited_into_the_next_window_counts_there(centre: Centre) -> None:
+    now = [1_000_000.0 * 60 + 59.9]  # 0.1 s before a window ends
+    limiter = RateLimiter(centre.db, 100, processes=1, sync_seconds=60, clock=lambda: now[0])
+    assert limiter.hit("t").allowed  # the whole window is this process's lease now
+    limiter._counters.clear()  # as if swept at the window's end: that lease is gone with it
+    results: list[bool] = []
+    # Another reservation holds the lock while the window ends; this request waits for it.
+    with limiter._db_lock:
+        waiting = threading.Thread(target=lambda: results.append(limiter.hit("t").allowed))
+        waiting.start()
+        time.sleep(0.2)
+        now[0] = 1_000_000.0 * 60 + 60.5
+    waiting.join(10)
+    assert results == [True]

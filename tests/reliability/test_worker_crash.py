@@ -70,7 +70,7 @@ def test_kill9_worker_during_deliveries(
             submitted += [r.id for r in results if r.id is not None]
             running = procs.worker(database_url, log, procs.FAST_DELIVERY)
             # Seeded delays: some kills land during start-up, some mid-fan-out, some mid-push.
-            time.sleep(rng.uniform(0.6, 1.8))
+            time.sleep(rng.uniform(0.5, 1.5))
             if _unfinished(centre):
                 interrupted += 1
             running.kill9()

@@ -116,7 +116,12 @@ class RateLimiter:
         # The counter is looked up again: a sweep may have dropped the one found above while
         # this request waited, and a lease added to a dropped counter would be lost (with one
         # process: the whole window, and the token refused until it ends).
+        # The clock is read again too: waiting may have crossed into the next window, and a
+        # reservation for the window that ended finds it used up (the 429 would be wrong).
         with self._db_lock:
+            now = self.clock()
+            window = int(now // WINDOW_SECONDS) * WINDOW_SECONDS
+            retry_after = max(1, math.ceil(window + WINDOW_SECONDS - now))
             with self._lock:
                 counter = self._counters.get(key)
                 if counter is None or counter.window != window:
