@@ -44,7 +44,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def check_code(code: str) -> str:
-    if not re.match(MEMBER_CODE_PATTERN, code):
+    if not re.fullmatch(MEMBER_CODE_PATTERN, code):
         raise InvalidInput(
             f"{code!r} is not a member code: use 2-8 upper-case letters or digits", field="code"
         )
@@ -161,7 +161,8 @@ def user_add(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a person who signs in to the web interface."""
-    if not _USERNAME.match(username):
+    # fullmatch: with match, "$" also matches before a final newline ("ali\n" passed).
+    if not _USERNAME.fullmatch(username):
         raise InvalidInput(
             "a user name is 2-64 lower-case letters, digits, '.', '_' or '-'", field="username"
         )

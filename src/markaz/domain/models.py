@@ -119,9 +119,9 @@ CIRCLE_PREFIX = "circle:"
 def _check_releasable(v: list[str]) -> list[str]:
     for code in v:
         if code.startswith(CIRCLE_PREFIX):
-            if not _CIRCLE_NAME.match(code[len(CIRCLE_PREFIX) :]):
+            if not _CIRCLE_NAME.fullmatch(code[len(CIRCLE_PREFIX) :]):
                 raise ValueError(f"{code!r} does not name a circle (circle:<lower-case-name>)")
-        elif code != "ALL" and not _MEMBER_CODE.match(code):
+        elif code != "ALL" and not _MEMBER_CODE.fullmatch(code):
             raise ValueError(
                 f'{code!r} is not a member code (2-8 upper-case letters or digits), "ALL", or circle:<name>'
             )
@@ -131,7 +131,7 @@ def _check_releasable(v: list[str]) -> list[str]:
 
 
 def _check_language(v: str) -> str:
-    if not _BCP47.match(v):
+    if not _BCP47.fullmatch(v):
         raise ValueError(f"{v!r} is not a BCP 47 language tag such as 'ar', 'fa', 'ru' or 'en-GB'")
     return v
 

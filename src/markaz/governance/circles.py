@@ -96,7 +96,7 @@ def _is_chair(centre: Centre, member: str) -> bool:
 
 
 def _check_name(name: str) -> str:
-    if not re.match(CIRCLE_NAME_PATTERN, name):
+    if not re.fullmatch(CIRCLE_NAME_PATTERN, name):
         raise InvalidInput(f"{name!r} is not a circle name", field="name")
     return name
 

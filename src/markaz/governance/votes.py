@@ -251,7 +251,7 @@ def open_accession(centre: Centre, principal: Principal, request: AccessionReque
 def open_member_vote(
     centre: Centre, principal: Principal, kind: str, code: str, deadline: datetime
 ) -> dict[str, Any]:
-    if not re.match(MEMBER_CODE_PATTERN, code):
+    if not re.fullmatch(MEMBER_CODE_PATTERN, code):
         raise InvalidInput(f"{code!r} is not a member code", field="code")
     return _open(centre, principal, kind, code, deadline, None)
 
