@@ -67,6 +67,7 @@ lint: $(TEST_STAMP)
 bench: $(STAMP)
 	@mkdir -p bench/results
 	$(PY) bench/ingest.py --output bench/results/ingest.json
+	$(PY) bench/taxii.py --output bench/results/taxii.json
 	$(PY) bench/extract.py
 	$(PY) bench/fusion.py --output bench/results/fusion.json
 	$(PY) bench/ratelimit.py --output bench/results/ratelimit.json

@@ -70,7 +70,7 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     app.include_router(fusion_api.router)
     app.include_router(sitrep_api.router)
     app.include_router(export_api.router)
-    app.mount("/taxii2", taxii_api.build(centre))
+    app.mount("/taxii2", taxii_api.build(centre, app.state.rate_limiter))
     _document_bodies(app)
 
     # The browser interface: pages at /, sign-in, static files (docs/web.md).

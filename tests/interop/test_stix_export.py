@@ -8,10 +8,13 @@ from typing import Any
 import orjson
 from stix2validator import ValidationOptions, validate_parsed_json
 
+from markaz.analysis import views
+from markaz.analysis.fusion import fuse_all
 from markaz.centre import Centre
 from markaz.collection import stix_import
 from markaz.demo import load_demo
 from markaz.dissemination import exports, stix
+from markaz.storage.principals import Principal
 from markaz.storage.reports import ReportFilter
 from tests.asgi_client import ASGIClient
 from tests.conftest import Account
@@ -25,10 +28,16 @@ def _bundle(centre: Centre, member: str, f: ReportFilter | None = None) -> dict[
 
 def test_demo_export_validates_with_zero_errors(centre: Centre) -> None:
     load_demo(centre, reports=80)
+    fuse_all(centre)
+    iq = next(p for p in _principals(centre) if p.member == "IQ")
+    first = _bundle(centre, "IQ")["objects"]
+    report_ids = [o["extensions"][stix.EXTENSION_ID]["markaz_id"] for o in first if o["type"] == "report"]
+    views.add_comment(centre, iq, "report", report_ids[0], {"text": "seen as well", "opinion": "agree"})
+    views.add_comment(centre, iq, "report", report_ids[1], {"text": "a note without opinion"})
     bundle = _bundle(centre, "IQ")
     types = {o["type"] for o in bundle["objects"]}
     assert {"report", "location", "relationship", "identity", "infrastructure", "marking-definition"} <= types
-    assert "extension-definition" in types
+    assert {"extension-definition", "grouping", "note", "opinion"} <= types
     result = validate_parsed_json(bundle, ValidationOptions(version="2.1"))
     assert result.is_valid
     assert [str(e) for e in result.errors] == []
@@ -38,6 +47,58 @@ def test_demo_export_validates_with_zero_errors(centre: Centre) -> None:
     assert codes <= {"103"}
     # Re-export: the same ids and versions.
     assert _bundle(centre, "IQ") == bundle
+
+
+def _principals(centre: Centre) -> list[Principal]:
+    from markaz.cli.members import acting_as
+
+    return [acting_as(centre, code) for code in ("IQ", "RU", "SY", "IR")]
+
+
+def test_fused_picture_and_views(client: ASGIClient, centre: Centre, accounts: dict[str, Account]) -> None:
+    iq, ru, sy = accounts["IQ"], accounts["RU"], accounts["SY"]
+    shared = client.post(
+        "/api/v1/reports", headers=iq.headers, json=report("seen by IQ", ["IQ", "RU"])
+    ).json()
+    client.post("/api/v1/reports", headers=ru.headers, json=report("seen by RU too", ["IQ", "RU"]))
+    fuse_all(centre)
+    fused_url = objects_url("IQ", "fused")
+    groupings = client.get(fused_url, headers=bearer(iq.token), params={"match[type]": "grouping"}).json()[
+        "objects"
+    ]
+    assert groupings and all(g["type"] == "grouping" for g in groupings)
+    released = {o["id"] for o in _objects(client, iq, limit="1000")}
+    for g in groupings:
+        assert set(g["object_refs"]) <= released
+    assert (
+        "objects"
+        not in client.get(
+            objects_url("SY", "fused"), headers=bearer(sy.token), params={"match[type]": "grouping"}
+        ).json()
+    )
+    r = client.post(
+        f"/api/v1/reports/{shared['id']}/comments",
+        headers=ru.headers,
+        json={"text": "agreed", "opinion": "agree"},
+    )
+    assert r.status_code == 201, r.text
+    client.post(f"/api/v1/reports/{shared['id']}/comments", headers=iq.headers, json={"text": "thanks"})
+    views_iq = _objects(client, iq, **{"match[type]": "note,opinion"})
+    assert sorted(o["type"] for o in views_iq) == ["note", "opinion"]
+    rid = stix.stix_id("report", f"report:{shared['id']}")
+    assert all(o["object_refs"] == [rid] for o in views_iq)
+    opinion = next(o for o in views_iq if o["type"] == "opinion")
+    assert opinion["opinion"] == "agree" and opinion["explanation"] == "agreed"
+    # SY cannot read the report, so neither its comments.
+    assert _objects(client, sy, **{"match[type]": "note,opinion"}) == []
+    assert (
+        client.get(objects_url("SY", "released") + opinion["id"] + "/", headers=bearer(sy.token)).status_code
+        == 404
+    )
+    assert (
+        client.get(objects_url("IQ", "released") + opinion["id"] + "/", headers=bearer(iq.token)).status_code
+        == 200
+    )
 
 
 def _objects(client: ASGIClient, account: Account, **params: str) -> list[dict[str, Any]]:

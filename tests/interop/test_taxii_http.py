@@ -26,7 +26,7 @@ def test_discovery_root_and_collections(client: ASGIClient, accounts: dict[str, 
     assert root["versions"] == [TAXII_MEDIA]
     assert root["max_content_length"] > 0
     listed = client.get("/taxii2/markaz/collections/", headers=bearer(iq.token)).json()["collections"]
-    assert {c["title"] for c in listed} == {"Released to us", "Our submissions", "Submit"}
+    assert {c["title"] for c in listed} == {"Released to us", "Our submissions", "Fused picture", "Submit"}
     other = client.get("/taxii2/markaz/collections/", headers=bearer(accounts["RU"].token)).json()
     assert {c["id"] for c in listed}.isdisjoint({c["id"] for c in other["collections"]})
     # Another member's collection id is unknown to this member: 404.

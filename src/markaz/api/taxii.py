@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +25,10 @@ def too_large(message: str) -> Response:
     return Response(body, status_code=status, headers=headers)
 
 
-def build(centre: Centre) -> Starlette:
-    """The TAXII app for one centre (mounted by create_app; nothing happens at import time)."""
+def build(centre: Centre, limiter: taxii.Limiter | None = None) -> Starlette:
+    """The TAXII app for one centre (mounted by create_app; nothing happens at import time).
+
+    `limiter` is the REST API's per-token rate limiter, so TAXII requests count alike."""
 
     def endpoint(handler: Callable[..., taxii.Response], *names: str) -> Callable[[Request], Any]:
         async def run(request: Request) -> Response:
@@ -41,7 +44,9 @@ def build(centre: Centre) -> Starlette:
                 body=body,
             )
             args = [str(params[n]) for n in names]
-            headers, status, content = await run_in_threadpool(taxii.handle, centre, treq, handler, *args)
+            headers, status, content = await run_in_threadpool(
+                functools.partial(taxii.handle, limiter=limiter), centre, treq, handler, *args
+            )
             return Response(content, status_code=status, headers=headers)
 
         return run

@@ -87,8 +87,12 @@ def export(centre: Centre, viewer: str, fmt: str, f: store.ReportFilter) -> Iter
 
 
 def stix_export(centre: Centre, viewer: str, f: store.ReportFilter) -> Iterator[bytes]:
-    """A bundle of the latest version of every report the viewer may see that matches `f`."""
-    q = stix_feed.FeedQuery(scope=interop.Scope(viewer, report_filter=f))
+    """A bundle of the latest version of every report the viewer may see that matches `f`.
+
+    Without filters it also holds the viewer's comments and opinions on those reports (`note`,
+    `opinion`) and its fused picture (a `grouping` per site and track)."""
+    whole = f == store.ReportFilter()
+    q = stix_feed.FeedQuery(scope=interop.Scope(viewer, report_filter=None if whole else f))
     name = f"export:{viewer}:{stix_feed.FeedQuery.fingerprint(q, 'export')}"
     yield b'{"type":"bundle","id":"' + stix.stix_id("bundle", name).encode() + b'","objects":['
     first = True
@@ -101,6 +105,12 @@ def stix_export(centre: Centre, viewer: str, f: store.ReportFilter) -> Iterator[
             first = False
         if start is None:
             break
+    if whole:
+        from markaz.dissemination.stix_fused import fused_objects
+
+        for _added, grouping in fused_objects(centre, viewer):
+            yield (b"" if first else b",") + orjson.dumps(grouping)
+            first = False
     yield b"]}"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from markaz.dissemination import stix
+from markaz.dissemination import stix, stix_views
 from markaz.storage import interop
 from markaz.storage import reports as store
 from markaz.storage.dialects import StorageDialect
@@ -56,6 +56,7 @@ class FeedQuery:
     spec_versions: frozenset[str] | None = None
     added_after: datetime | None = None
     include_reference: bool = True
+    fused: bool = False  # the fused picture (groupings) instead of reports
 
     def fingerprint(self, purpose: str) -> str:
         """Binds a cursor to its query: a cursor used with other filters is refused."""
@@ -71,21 +72,30 @@ def _wanted(q: FeedQuery, obj: dict[str, Any]) -> bool:
     return q.spec_versions is None or stix.SPEC_VERSION in q.spec_versions
 
 
-def reference_entries(conn: Connection, q: FeedQuery) -> list[Entry]:
+def single_version_entries(q: FeedQuery, objects: list[tuple[datetime, str, dict[str, Any]]]) -> list[Entry]:
+    """Entries of objects that have one version each (reference objects, groupings, comments),
+    given as (date added, sort key, object)."""
     out = []
-    for obj in stix.reference_objects(list_members(conn)):
+    for added, key, obj in objects:
         if not _wanted(q, obj):
             continue
-        added = stix.parse_ts(obj["created"])
         if q.added_after is not None and added <= q.added_after:
             continue
         version = stix.parse_ts(str(obj.get("modified") or obj["created"]))
         sel = q.versions
         if not (sel.last or sel.first or sel.every or version in sel.at):
             continue
-        out.append(Entry(added, REFERENCE_KEY + obj["id"], 0, 0, obj))
+        out.append(Entry(added, key, 0, 0, obj))
     out.sort(key=lambda e: e.position)
     return out
+
+
+def reference_entries(conn: Connection, q: FeedQuery) -> list[Entry]:
+    objects = [
+        (stix.parse_ts(o["created"]), REFERENCE_KEY + o["id"], o)
+        for o in stix.reference_objects(list_members(conn))
+    ]
+    return single_version_entries(q, objects)
 
 
 def chains_for(conn: Connection, viewer: str, rows: Sequence[dict[str, Any]]) -> dict[str, stix.Chain]:
@@ -146,15 +156,53 @@ def _report_entries(
         yield from _expand(conn, q, batch)
 
 
+def _views_wanted(q: FeedQuery) -> bool:
+    """Comments and opinions travel in the member's full feed: not in its own submissions, the
+    fused picture or a filtered export."""
+    if q.fused or q.scope.own_only or q.scope.report_filter is not None:
+        return False
+    return q.types is None or bool(q.types & stix_views.VIEW_TYPES)
+
+
+def _view_entries(conn: Connection, q: FeedQuery, start: Position | None, limit: int) -> list[Entry]:
+    row_start = None
+    if start is not None:
+        key = start[1][1:] if start[1].startswith(stix_views.COMMENT_KEY) else ""
+        row_start = (start[0], key)
+    # An id lookup reads every comment (there is no index from STIX ids back to comments).
+    found = stix_views.comment_objects(
+        conn,
+        q.scope.viewer,
+        start=row_start,
+        added_after=q.added_after,
+        limit=None if q.ids is not None else limit + 1,
+    )
+    return single_version_entries(
+        q, [(added, stix_views.COMMENT_KEY + cid, obj) for added, cid, obj in found]
+    )
+
+
 def page(
-    conn: Connection, dialect: StorageDialect, q: FeedQuery, *, start: Position | None, limit: int
+    conn: Connection,
+    dialect: StorageDialect,
+    q: FeedQuery,
+    *,
+    start: Position | None,
+    limit: int,
+    fused: list[Entry] | None = None,
 ) -> tuple[list[Entry], Position | None]:
-    """Up to `limit` entries from `start` on, and the position of the next one (None: no more)."""
+    """Up to `limit` entries from `start` on, and the position of the next one (None: no more).
+
+    `fused`: the entries of the fused picture, when the feed is that collection."""
     refs = reference_entries(conn, q) if q.include_reference else []
+    if fused is not None:
+        refs = list(merge(refs, fused, key=lambda e: e.position))
+    if _views_wanted(q):
+        refs = list(merge(refs, _view_entries(conn, q, start, limit), key=lambda e: e.position))
     if start is not None:
         refs = [e for e in refs if e.position >= start]
     found: list[Entry] = []
-    reports_wanted = q.types is None or bool(q.types & REPORT_TYPES)
+    reports_wanted = not q.fused and (q.types is None or bool(q.types & REPORT_TYPES))
     if q.scope.report_ids is not None and not q.scope.report_ids:
         reports_wanted = False
     if reports_wanted:

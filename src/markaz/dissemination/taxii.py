@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -93,8 +93,14 @@ def check_content_type(headers: Mapping[str, str]) -> None:
         raise UnsupportedMediaType(f"send the envelope as {TAXII_MEDIA} (got {value or 'no Content-Type'})")
 
 
-def authenticate(centre: Centre, headers: Mapping[str, str]) -> Principal:
-    """HTTP Basic (user name and API token as the password) or a Bearer token."""
+class Limiter(Protocol):
+    def check(self, key: str) -> None: ...
+
+
+def authenticate(centre: Centre, headers: Mapping[str, str], limiter: Limiter | None = None) -> Principal:
+    """HTTP Basic (user name and API token as the password) or a Bearer token.
+
+    The same per-token rate limit as the REST API applies (`limiter`, 429 with Retry-After)."""
     header = headers.get("authorization", "")
     scheme, _, credentials = header.partition(" ")
     scheme = scheme.lower()
@@ -116,6 +122,8 @@ def authenticate(centre: Centre, headers: Mapping[str, str]) -> Principal:
         principal = authenticate_token(conn, token)
     if principal is None or (user is not None and principal.username != user):
         raise Unauthenticated("the user name or API token is unknown, expired or revoked")
+    if limiter is not None:
+        limiter.check(f"token:{principal.token_id}")
     if principal.member_status != MemberStatus.ACTIVE:
         raise Forbidden(
             f"member {principal.member} is {principal.member_status.value}; its access is stopped"
@@ -137,7 +145,9 @@ _TITLES = {
 }
 
 
-def error_response(status: int, message: str, code: str | None = None) -> Response:
+def error_response(
+    status: int, message: str, code: str | None = None, extra: Mapping[str, str] | None = None
+) -> Response:
     """The TAXII 2.1 error message (section 3.6.1)."""
     body: dict[str, Any] = {
         "title": _TITLES.get(status, "Error"),
@@ -146,7 +156,7 @@ def error_response(status: int, message: str, code: str | None = None) -> Respon
     }
     if code:
         body["error_code"] = code
-    headers = {"Content-Type": TAXII_MEDIA}
+    headers = {"Content-Type": TAXII_MEDIA, **(extra or {})}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="markaz TAXII", Bearer realm="markaz TAXII"'
     return headers, status, orjson.dumps(body)
@@ -156,14 +166,20 @@ def _ok(content: Any, status: int = 200, headers: Mapping[str, str] | None = Non
     return {"Content-Type": TAXII_MEDIA, **(headers or {})}, status, orjson.dumps(content)
 
 
-def handle(centre: Centre, request: TaxiiRequest, handler: Callable[..., Response], *args: str) -> Response:
+def handle(
+    centre: Centre,
+    request: TaxiiRequest,
+    handler: Callable[..., Response],
+    *args: str,
+    limiter: Limiter | None = None,
+) -> Response:
     """Run one handler: Accept first, then authentication, then the handler; errors as TAXII bodies."""
     try:
         check_accept(request.headers)
-        request.principal = authenticate(centre, request.headers)
+        request.principal = authenticate(centre, request.headers, limiter)
         return handler(centre, request, *args)
     except MarkazError as exc:
-        return error_response(exc.status, exc.message, exc.code)
+        return error_response(exc.status, exc.message, exc.code, getattr(exc, "headers", None))
     except Exception:  # the last line of defence: a TAXII error body, never a traceback
         log.exception("unexpected error in a TAXII request")
         return error_response(500, "the centre could not complete this request; it was logged")
@@ -195,6 +211,13 @@ KINDS: dict[str, Collection] = {
         "The reports this member submitted. POST adds reports; DELETE of a report object retracts it.",
         True,
         True,
+    ),
+    "fused": Collection(
+        "fused",
+        "Fused picture",
+        "Sites and tracks as this member sees them: each a STIX grouping of its contributions' locations.",
+        True,
+        False,
     ),
     "submit": Collection(
         "submit",
@@ -320,8 +343,9 @@ def _query(
         ids=ids,
         spec_versions=spec,
         added_after=added_after,
+        fused=c.kind == "fused",
     )
-    if ids is not None:
+    if ids is not None and not query.fused:
         with centre.db.read() as conn:
             found = stix_feed.resolve_report_ids(conn, centre.db.dialect, scope, ids)
         query = stix_feed.FeedQuery(
@@ -361,9 +385,15 @@ def _page(
         if state.get("h") != fingerprint or not isinstance(p, list) or len(p) != 4:
             raise InvalidInput("next belongs to another query: repeat the same filters with it", field="next")
         start = (stix.parse_ts(str(p[0])), str(p[1]), int(p[2]), int(p[3]))
+    fused = None
+    if query.fused:
+        from markaz.dissemination.stix_fused import fused_objects
+
+        groupings = fused_objects(centre, query.scope.viewer)
+        fused = stix_feed.single_version_entries(query, [(added, g["id"], g) for added, g in groupings])
     with centre.db.read() as conn:
         entries, after = stix_feed.page(
-            conn, centre.db.dialect, query, start=start, limit=_limit(centre, request)
+            conn, centre.db.dialect, query, start=start, limit=_limit(centre, request), fused=fused
         )
     next_cursor = None
     if after is not None:

@@ -216,3 +216,40 @@ def get_status(conn: Connection, member: str, status_id: str) -> dict[str, Any] 
 def purge_status(conn: Connection, now: datetime, keep: timedelta) -> int:
     result = conn.execute(delete(taxii_status).where(taxii_status.c.created_at < now - keep))
     return int(result.rowcount or 0)
+
+
+# --- comments on reports (the exchange of views), as the report's readers see them ------
+
+
+def report_comments(
+    conn: Connection,
+    viewer: str,
+    *,
+    start: tuple[datetime, str] | None,
+    added_after: datetime | None,
+    limit: int | None,
+) -> list[dict[str, Any]]:
+    """Comments on reports the viewer may read (joined to its access rows), oldest first, with
+    the commented report's supersedes link and creation time for its STIX id."""
+    from markaz.storage.schema_views import comments
+
+    query = (
+        select(comments, reports.c.supersedes, reports.c.created_at.label("report_created_at"), reports.c.tlp)
+        .join(reports, reports.c.id == comments.c.target_id)
+        .join(
+            report_access,
+            and_(report_access.c.report_id == comments.c.target_id, report_access.c.member_code == viewer),
+        )
+        .where(comments.c.target_type == "report")
+    )
+    if start is not None:
+        at, cid = start
+        query = query.where(
+            or_(comments.c.created_at > at, and_(comments.c.created_at == at, comments.c.id >= cid))
+        )
+    if added_after is not None:
+        query = query.where(comments.c.created_at > added_after)
+    query = query.order_by(comments.c.created_at, comments.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
