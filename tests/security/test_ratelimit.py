@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -88,6 +89,18 @@ def test_idle_leases_are_handed_back(centre: Centre) -> None:
     a.hit("token:other")  # a's next request hands back its idle lease of 9
     clock.now += 0.1
     assert sum(b.hit("token:9").allowed for _ in range(100)) == 9
+
+
+def test_without_the_database_a_process_admits_one_share_per_interval(tmp_path: Path) -> None:
+    clock = Clock()
+    broken = Database(f"sqlite:///{tmp_path}/not-migrated.db")  # no rate_windows table
+    try:
+        limiter = RateLimiter(broken, 100, processes=4, sync_seconds=1.0, clock=clock)
+        assert sum(limiter.hit("token:1").allowed for _ in range(200)) == 25
+        clock.now += 1.0
+        assert sum(limiter.hit("token:1").allowed for _ in range(200)) == 25
+    finally:
+        broken.dispose()
 
 
 def test_limit_zero_turns_it_off(centre: Centre) -> None:

@@ -76,6 +76,7 @@ class RateLimiter:
         self.sync_seconds = sync_seconds
         self.clock = clock
         self._counters: dict[str, _Counter] = {}
+        self._failed: dict[str, tuple[int, float]] = {}  # key -> (window, time) of a failed reservation
         self._lock = threading.Lock()
         self._db_lock = threading.Lock()
         self._last_sweep = clock()
@@ -164,8 +165,13 @@ class RateLimiter:
                 return granted
         except SQLAlchemyError:
             # The limit must not take the API down with it: without the database, this
-            # process admits one share per interval on its own.
+            # process admits one share per token per sync interval on its own.
             log.warning("rate-limit reservation failed", exc_info=True)
+            now = self.clock()
+            failed = self._failed.get(key)
+            if failed is not None and failed[0] == window and now - failed[1] < self.sync_seconds:
+                return 0
+            self._failed[key] = (window, now)
             return self._share(self.limit)
 
     def _sweep(self, now: float, window: int) -> None:
