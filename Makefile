@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(PY) bench/ingest.py --output bench/results/ingest.json
 	$(PY) bench/taxii.py --output bench/results/taxii.json
 	$(PY) bench/extract.py
+	$(PY) bench/sitrep.py --output bench/results/sitrep.json
 	$(PY) bench/fusion.py --output bench/results/fusion.json
 	$(PY) bench/ratelimit.py --output bench/results/ratelimit.json
 	$(PY) bench/fuzz_inputs.py

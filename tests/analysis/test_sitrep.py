@@ -329,3 +329,18 @@ def test_member_sitrep_has_its_own_fused_picture(
     assert both in str(_json(client, iq))
     html = client.get("/api/v1/sitrep", headers=iq.headers, params={**_period(), "format": "html"}).text
     assert '<section id="sites">' in html and '<section id="contested">' in html
+
+
+def test_the_printed_report_says_where_it_was_cut(
+    centre: Centre, client: ASGIClient, accounts: dict[str, Account]
+) -> None:
+    from markaz.analysis.sitrep_render import printable, to_html
+
+    for dx in (0.0, 0.5):
+        _submit(client, accounts["IQ"], ["ALL"], lon=43.0 + dx)
+    s = _json(client, accounts["RU"])
+    assert len(s["tables"]["gathering"]) == 2
+    printed = printable(s, max_rows=1)
+    assert len(printed["tables"]["gathering"]) == 1 and len(s["tables"]["gathering"]) == 2
+    assert "The printed report lists the first 1 of 2" in to_html(printed)
+    assert "The printed report lists" not in to_html(s)

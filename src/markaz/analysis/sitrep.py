@@ -60,7 +60,12 @@ def parse_request(
     if fmt not in formats:
         raise InvalidInput(f"format must be one of {', '.join(formats)}", field="format")
     end = _aware(until) or (now or datetime.now(UTC))
-    start = _aware(since) or end - DEFAULT_PERIOD
+    try:
+        start = _aware(since) or end - DEFAULT_PERIOD
+    except OverflowError:
+        raise InvalidInput(
+            "until is too early for a default period; give since as well", field="until"
+        ) from None
     if start >= end:
         raise InvalidInput("since must be before until", field="since")
     if end - start > MAX_PERIOD:

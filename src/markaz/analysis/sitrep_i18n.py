@@ -103,6 +103,12 @@ _STRINGS: dict[str, tuple[str, str, str, str]] = {
         "فقط {n} مشاهده نخست این دوره آمده است.",
         "Включены только первые {n} наблюдений периода.",
     ),
+    "printed_cut": (
+        "The printed report lists the first {n} of {total}; the HTML, Markdown and JSON forms list all.",
+        "يورد التقرير المطبوع أول {n} من {total}؛ أما صيغ HTML وMarkdown وJSON فتوردها كلها.",
+        "گزارش چاپی {n} مورد نخست از {total} را می‌آورد؛ قالب‌های HTML، Markdown و JSON همه را دارند.",
+        "В печатной сводке первые {n} из {total}; в HTML, Markdown и JSON — все.",
+    ),
     "fusion_absent": (
         "Fused sites and tracks are computed for each member; they are not part of a centre product.",
         "تُحسب المواقع والمسارات المدمجة لكل عضو على حدة، ولا تدخل في منتجات المركز.",

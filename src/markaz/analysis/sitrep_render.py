@@ -133,15 +133,48 @@ def to_html(s: Mapping[str, Any]) -> str:
         near=lambda n: near_label(lang, n),
         obs_table=lambda rows: _obs_table(lang, rows),
         markup=Markup,
+        cut=lambda key: _cut_note(lang, s.get("printed_cut", {}).get(key)),
         fused_table=lambda items, why=False: _fused_table(lang, items, why),
     )
+
+
+def _cut_note(lang: str, cut: Mapping[str, int] | None) -> Markup:
+    if not cut:
+        return Markup("")
+    return Markup('<p class="note">{}</p>').format(t(lang, "printed_cut", n=cut["shown"], total=cut["total"]))
+
+
+# WeasyPrint lays out long tables slowly and a printed report of hundreds of pages helps no
+# one: the PDF lists at most this many rows per table and says so; HTML, Markdown and JSON
+# keep everything.
+PDF_MAX_ROWS = 150
+
+
+def printable(s: Mapping[str, Any], max_rows: int = PDF_MAX_ROWS) -> dict[str, Any]:
+    out = dict(s)
+    cut: dict[str, dict[str, int]] = {}
+    tables = {}
+    for c, rows in s["tables"].items():
+        tables[c] = rows[:max_rows]
+        if len(rows) > max_rows:
+            cut[c] = {"shown": max_rows, "total": len(rows)}
+    out["tables"] = tables
+    if s.get("fused"):
+        fused = dict(s["fused"])
+        for key in ("sites", "tracks", "contested"):
+            if len(fused[key]) > max_rows:
+                cut[key] = {"shown": max_rows, "total": len(fused[key])}
+                fused[key] = fused[key][:max_rows]
+        out["fused"] = fused
+    out["printed_cut"] = cut
+    return out
 
 
 def to_pdf(s: Mapping[str, Any]) -> bytes:
     """PDF through WeasyPrint (Pango shapes Arabic and Persian; fonts from the system)."""
     from weasyprint import HTML
 
-    pdf: bytes = HTML(string=to_html(s)).write_pdf()
+    pdf: bytes = HTML(string=to_html(printable(s))).write_pdf()
     return pdf
 
 

@@ -100,7 +100,12 @@ async def list_products(
 @router.get(
     "/products/{product_id}",
     summary="One centre product, rendered (json, md, html, pdf)",
-    responses={404: {"description": "No such product, or not released to the caller (the same answer)"}},
+    responses={
+        200: {
+            "content": {"application/json": {}, "text/markdown": {}, "text/html": {}, "application/pdf": {}}
+        },
+        404: {"description": "No such product, or not released to the caller (the same answer)"},
+    },
 )
 async def get_product(
     product_id: str,
