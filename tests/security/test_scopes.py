@@ -222,3 +222,32 @@ def test_default_scope_cli_matches_role(database_url: str, scope: Scope) -> None
     finally:
         centre.close()
     assert stored == scope.value
+
+
+def test_tokens_expire_are_revocable_and_stored_hashed(client: ASGIClient, centre: Centre) -> None:
+    from markaz.storage.principals import revoke_token
+
+    with centre.db.write() as conn:
+        add_member(conn, centre.db.dialect, code="IQ", names={"en": "Iraq"}, actor="test")
+        row = add_principal(
+            conn, centre.db.dialect, username="iq.t", member="IQ", role=Role.ANALYST, actor="test"
+        )
+        short, _ = create_token(
+            conn, centre.db.dialect, principal_id=row["id"], expires_in=timedelta(seconds=1), actor="test"
+        )
+        kept, kept_row = create_token(
+            conn, centre.db.dialect, principal_id=row["id"], expires_in=timedelta(days=1), actor="test"
+        )
+        stored = [r.token_hash for r in conn.execute(select(api_tokens.c.token_hash))]
+    # Only SHA-256 hashes are stored, never the token.
+    assert short not in stored and kept not in stored and hash_token(kept) in stored
+    h = {"Authorization": f"Bearer {kept}"}
+    assert client.get("/api/v1/me", headers=h).status_code == 200
+    import time
+
+    time.sleep(1.1)
+    expired = client.get("/api/v1/me", headers={"Authorization": f"Bearer {short}"})
+    assert expired.status_code == 401 and expired.json()["error"]["code"] == "unauthenticated"
+    with centre.db.write() as conn:
+        revoke_token(conn, centre.db.dialect, kept_row["id"], actor="test")
+    assert client.get("/api/v1/me", headers=h).status_code == 401
