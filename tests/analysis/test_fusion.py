@@ -311,7 +311,7 @@ def test_the_engine_takes_in_gaps_and_is_idempotent(centre: Centre, accounts: di
     assert fused.get_site(centre, "RU", f"S{ids[0]}")["observations"] == 5
 
 
-def test_retracted_and_corrected_reports_leave_the_picture(
+def test_retracted_and_corrected_reports_leave_the_picture_and_unsupported_corrections_are_contested(
     centre: Centre, accounts: dict[str, Account]
 ) -> None:
     keep = submit(centre, accounts["IQ"], [_depot(0)])[1][0].id
@@ -331,7 +331,41 @@ def test_retracted_and_corrected_reports_leave_the_picture(
     )
     fuse_all(centre)
     assert fused.get_site(centre, "IR", f"S{keep}")["observations"] == 1
-    assert len(fused.list_sites(centre, "IR")["items"]) == 2
+    sites = fused.list_sites(centre, "IR", now=NOW)["items"]
+    assert len(sites) == 2
+    # RU moved its report 20 km; IQ's report still supports the original place: contested.
+    moved_site = next(s for s in sites if s["id"] != f"S{keep}")
+    assert moved_site["contested"] is True
+    assert moved_site["contradictions"][0]["kind"] == "correction"
+    assert moved_site["contradictions"][0]["observations"][1] == moved[1][0].id
+    assert fused.get_site(centre, "IR", f"S{keep}")["contested"] is False
+
+
+def test_a_correction_is_contested_only_over_what_the_viewer_may_see(
+    centre: Centre, accounts: dict[str, Account]
+) -> None:
+    original = submit(centre, accounts["IQ"], [_depot(0)], releasable_to=["IQ", "RU", "SY"])
+    submit(centre, accounts["SY"], [_depot(200)], releasable_to=["SY", "RU"])
+    fuse_all(centre)
+    new_id = intake.correct(
+        centre,
+        accounts["IQ"].principal,
+        original[0]["id"],
+        ReportCorrection.model_validate(
+            {
+                "title": "moved (synthetic)",
+                "observations": [_depot(30_000)],
+                "releasable_to": ["IQ", "RU", "SY"],
+            }
+        ),
+    )
+    fuse_all(centre)
+    moved = [s for s in fused.list_sites(centre, "RU")["items"] if s["originators"] == ["IQ"]]
+    assert moved[0]["contested"] is True
+    # IQ may not see SY's report: nothing contradicts the correction for IQ.
+    mine = [s for s in fused.list_sites(centre, "IQ")["items"] if s["originators"] == ["IQ"]]
+    assert mine[0]["contested"] is False and mine[0]["contradictions"] == []
+    assert new_id
 
 
 def test_filters_and_bad_parameters(centre: Centre, accounts: dict[str, Account], client: ASGIClient) -> None:

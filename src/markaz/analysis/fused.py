@@ -109,7 +109,41 @@ class View:
             now=now,
             joined_by=joined_by,
             detail=detail,
+            extra_contradictions=self.unsupported_corrections(group),
         )
+
+    def unsupported_corrections(self, group: Sequence[int]) -> list[dict[str, Any]]:
+        """Corrections the originator made that other members' reports do not support.
+
+        A corrected observation whose original was matched by other members' observations
+        (current, visible to the viewer), none of which is in the corrected one's item.
+        """
+        corrected = store.corrected_observations(self.conn, self.viewer, group)
+        if not corrected:
+            return []
+        originals = {o for ids in corrected.values() for o in ids}
+        links = [lk for lk in store.links_touching(self.conn, originals) if lk.matched]
+        self._learn(e for lk in links for e in (lk.a, lk.b))
+        members = set(group)
+        out = []
+        for obs_id, earlier in sorted(corrected.items()):
+            author = self.nodes[obs_id].originator
+            supporters = {
+                other
+                for lk in links
+                for here, other in ((lk.a, lk.b), (lk.b, lk.a))
+                if here in earlier and other in self.nodes and self.nodes[other].originator != author
+            }
+            if supporters and not supporters & members:
+                out.append(
+                    {
+                        "kind": "correction",
+                        "observations": [obs_id, min(earlier)],
+                        "reason": "the originator corrected its report; reports of other members "
+                        f"still support the original ({len(supporters)} observations)",
+                    }
+                )
+        return out
 
 
 def _in_box(n: Node, bbox: BBox | None) -> bool:

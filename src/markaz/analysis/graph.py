@@ -114,6 +114,7 @@ def build_item(
     now: datetime,
     joined_by: Mapping[int, Sequence[int]] | None = None,
     detail: bool = False,
+    extra_contradictions: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """One fused item from its visible contributions and the links that touch them."""
     nodes = sorted(members, key=lambda n: n.id)
@@ -125,6 +126,7 @@ def build_item(
     for lk in sorted(links, key=lambda lk: (lk.a, lk.b)):
         if lk.conflict and (lk.a in ids or lk.b in ids):
             contradictions.append(_contradiction(lk))
+    contradictions += extra_contradictions
     contested = bool(contradictions)
     score, explanation = confidence(
         nodes, contested=contested, half_life_days=half_life(half_lives, category), now=now

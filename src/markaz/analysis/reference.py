@@ -24,6 +24,9 @@ def fuse_from_scratch(
 ) -> dict[str, list[dict[str, Any]]]:
     """Sites and tracks of exactly `nodes`, by comparing every pair (no index, no stored graph).
 
+    Corrections are outside it (the nodes carry no report history): it lists no `correction`
+    contradictions.
+
     `decisions` apply when every observation they name is in `released` (the observations the
     viewer may see, current or not), as in the stored path.
     """

@@ -324,6 +324,30 @@ def visible_nodes(conn: Connection, viewer: str, ids: Iterable[int]) -> dict[int
     return found
 
 
+def corrected_observations(conn: Connection, viewer: str, ids: Iterable[int]) -> dict[int, list[int]]:
+    """For observations among `ids` whose report corrects an earlier one the viewer may see: the
+    earlier report's observation ids."""
+    earlier = observations.alias("earlier")
+    found: dict[int, list[int]] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(fusion_nodes.c.obs_id, earlier.c.id)
+            .join(reports, reports.c.id == fusion_nodes.c.report_id)
+            .join(earlier, earlier.c.report_id == reports.c.supersedes)
+            .join(
+                report_access,
+                and_(
+                    report_access.c.report_id == reports.c.supersedes, report_access.c.member_code == viewer
+                ),
+            )
+            .where(fusion_nodes.c.obs_id.in_(chunk))
+            .order_by(earlier.c.id)
+        )
+        for obs_id, earlier_id in conn.execute(query):
+            found.setdefault(int(obs_id), []).append(int(earlier_id))
+    return found
+
+
 def visible_ids_any_status(conn: Connection, viewer: str, ids: Iterable[int]) -> set[int]:
     """Observations among `ids` released to the viewer, current or not."""
     found: set[int] = set()
