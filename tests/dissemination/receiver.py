@@ -31,9 +31,9 @@ class Receiver:
     fail_first: int = 0  # answer 503 to this many requests first
     status: int = 200
     delay: float = 0.0
-    received: list[dict[str, Any]] = field(default_factory=list)  # every request, duplicates too
+    received: list[dict[str, Any]] = field(default_factory=list, repr=False)  # every request, duplicates too
     bad_signatures: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def unique(self) -> dict[str, dict[str, Any]]:
@@ -83,7 +83,7 @@ def receiving(secret: str, **options: Any) -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield receiver

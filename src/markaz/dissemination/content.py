@@ -26,9 +26,7 @@ def items_for(
     payloads: dict[int, Any] = {}
     if payload_ids:
         payloads = dict(
-            conn.execute(select(outbox.c.id, outbox.c.payload).where(outbox.c.id.in_(payload_ids)))
-            .tuples()
-            .all()
+            conn.execute(select(outbox.c.id, outbox.c.payload).where(outbox.c.id.in_(payload_ids))).all()
         )
     refs = sorted({r["ref"] for r in rows})
     visible: dict[str, dict[str, Any]] = {}

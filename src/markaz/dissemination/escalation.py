@@ -48,6 +48,7 @@ def escalate(
     ):
         hooks.setdefault(code, []).append(eid)
     events = []
+    send_at = min(now, datetime.now(UTC))  # re-sent at once, even when asked about a later time
     new_pushes: list[dict[str, Any]] = []
     for r in rows:
         r["escalations"] += 1
@@ -59,7 +60,7 @@ def escalate(
             .values(escalations=r["escalations"], escalate_at=r["escalate_at"])
         )
         new_pushes.extend(
-            push_row(r["id"], eid, r["member_code"], r["precedence_rank"], now)
+            push_row(r["id"], eid, r["member_code"], r["precedence_rank"], send_at)
             for eid in hooks.get(r["member_code"], ())
         )
         events.append(audit.AuditEvent.of("delivery.escalate", "delivery", r["id"], delivery_snapshot(r)))
