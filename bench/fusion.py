@@ -88,7 +88,10 @@ def world(n: int, seed: int = 7) -> list[tuple[str, dict[str, Any], str]]:
         plon, plat = _offset(lon, lat, rng.uniform(50, 500), rng)
         when = START + timedelta(seconds=rng.uniform(0, SITE_DAYS * 86400))
         note = "status:destroyed" if rng.random() < 0.02 else None
-        obs = {"category": category, "geometry": {"type": "Point", "coordinates": [plon, plat]}}
+        obs: dict[str, Any] = {
+            "category": category,
+            "geometry": {"type": "Point", "coordinates": [plon, plat]},
+        }
         out.append((rng.choice(MEMBERS), {**obs, "observed_at": when, "note": note}, f"site{s}"))
     n_groups = max(1, n_track_obs // 50)
     names: set[str] = set()

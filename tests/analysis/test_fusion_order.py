@@ -30,7 +30,7 @@ spec = st.tuples(
 )
 
 
-@settings(max_examples=10)
+@settings(max_examples=8)
 @given(data=st.data(), specs=st.lists(spec, min_size=2, max_size=10))
 def test_permuted_arrival_gives_the_same_picture(
     centre: Centre, accounts: dict[str, Account], data: st.DataObject, specs: list[Any]

@@ -50,7 +50,7 @@ def _pages(client: ASGIClient, path: str, headers: dict[str, str]) -> list[dict[
         params = {"limit": 2, "cursor": body["next_cursor"]}
 
 
-@settings(max_examples=20)
+@settings(max_examples=15)
 @given(
     specs=st.lists(observation, min_size=1, max_size=12),
     fuse_after=st.lists(st.booleans(), min_size=12, max_size=12),

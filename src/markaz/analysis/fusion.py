@@ -21,7 +21,8 @@ from markaz.centre import Centre
 from markaz.storage import fusion as store
 
 log = logging.getLogger("markaz.analysis")
-BATCH = 5000
+# Observations per transaction: small enough that ingest waits at most a moment for the lock.
+BATCH = 1000
 
 
 def node_of(row: Mapping[str, Any]) -> Node:
