@@ -51,6 +51,16 @@ def test_sign_in_and_see_the_demo_on_the_map(open_page: OpenPage) -> None:
     page.locator(".marker-symbol").first.click()
     expect(page.locator(".leaflet-popup-content a")).to_have_attribute("href", re.compile(r"^/reports/"))
     shot(page, "map-popup")
+    # A fused site opens its page: contributions and how the confidence was reached.
+    page.keyboard.press("Escape")
+    # (opened from the script: at this zoom, markers may lie on top of the ring)
+    page.evaluate(
+        "window.markaz.mapLayers.fusion.getLayers().find(l => l instanceof L.CircleMarker).openPopup()"
+    )
+    page.locator(".leaflet-popup-content a[href^='/sites/']").click()
+    expect(page.locator("h1")).to_contain_text("Fused site")
+    expect(page.locator("table tbody tr").first).to_be_visible()
+    shot(page, "site")
     assert console.errors == []
 
 

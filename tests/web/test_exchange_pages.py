@@ -197,3 +197,42 @@ def test_suggestions_are_marked_in_the_text_and_decided_on_the_page(
         stored = iq.get(f"/api/v1/reports/{rid}").json()
         assert [o["geometry"]["coordinates"] for o in stored["observations"]] == [[43.13, 36.34]]
         assert "suggested</mark>" not in iq.get(f"/reports/{rid}").text
+
+
+def test_site_page_shows_contributions_to_those_who_may_see_them(
+    centre: Centre, people: dict[str, str]
+) -> None:
+    from markaz.analysis.fusion import fuse_all
+
+    here = {"category": "weapons_depot", "geometry": {"type": "Point", "coordinates": [43.1, 36.3]}}
+    there = {"category": "weapons_depot", "geometry": {"type": "Point", "coordinates": [43.101, 36.3005]}}
+    when = datetime.now(UTC).isoformat()
+    file_report(
+        centre,
+        "iq.analyst",
+        title="depot",
+        releasable_to=["IQ", "SY"],
+        observations=[{**here, "observed_at": when}],
+    )
+    file_report(
+        centre,
+        "sy.analyst",
+        title="depot too",
+        releasable_to=["IQ", "SY"],
+        observations=[{**there, "observed_at": when}],
+    )
+    fuse_all(centre)
+    app = create_app(centre.settings, centre)
+    with asgi_client(app) as sy, asgi_client(app) as ru:
+        sign_in(sy, "sy.analyst")
+        sites = sy.get("/api/v1/sites").json()["items"]
+        joined = [s for s in sites if s["observations"] == 2]
+        assert joined, sites
+        page = sy.get(f"/sites/{joined[0]['id']}")
+        assert page.status_code == 200
+        assert page.text.count('href="/reports/01') == 2 and "(IQ)" in page.text and "(SY)" in page.text
+        sign_in(ru, "ru.analyst")
+        hidden = ru.get(f"/sites/{joined[0]['id']}")
+        missing = ru.get("/sites/S999999")
+        assert hidden.status_code == missing.status_code == 404
+        assert sy.get("/tracks/T999999").status_code == 404

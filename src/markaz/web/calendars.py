@@ -56,7 +56,8 @@ def in_calendar(value: datetime | date | str | None, calendar: str, language: st
         language = "en"
     if isinstance(value, datetime):
         value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-        return f"{_day_month_year(value.date(), calendar, language)} {value:%H:%M} UTC"
+        day = _day_month_year(value.date(), calendar, language)
+        return day if day == _OUT_OF_RANGE else f"{day} {value:%H:%M} UTC"
     return _day_month_year(value, calendar, language)
 
 

@@ -85,6 +85,7 @@ def map_strings(_: Gettext) -> dict[str, str]:
         "contested": _("Contested"),
         "site": _("Fused site"),
         "track": _("Track"),
+        "open_item": _("Contributions and confidence"),
     }
 
 

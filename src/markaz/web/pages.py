@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from markaz.api import security as api_security
 from markaz.centre import Centre
 from markaz.errors import MarkazError
 from markaz.storage.members import list_members
@@ -40,19 +41,9 @@ def centre_of(request: Request) -> Centre:
 
 def content_security_policy(centre: Centre) -> str:
     # No inline script and no inline style anywhere; images may also come from the
-    # organisation's own tile server when one is configured.
-    img = "'self' data:"
-    if centre.settings.tile_url:
-        parts = urlsplit(centre.settings.tile_url.replace("{s}", "tiles"))
-        host = parts.netloc
-        if "{s}" in centre.settings.tile_url.split("//", 1)[-1].split("/", 1)[0]:
-            host = "*." + host.split(".", 1)[1] if "." in host else host
-        img += f" {parts.scheme}://{host}"
-    return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; "
-        f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; "
-        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-    )
+    # organisation's own tile server when one is configured. One policy for the API and the
+    # pages: markaz.api.security builds it.
+    return api_security.content_security_policy(centre.settings)
 
 
 def secure(response: Response, centre: Centre) -> Response:

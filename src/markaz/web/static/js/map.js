@@ -311,6 +311,10 @@
     row(S.subject, p.subject);
     if (p.contested) { row(S.contested, String((p.contradictions || []).length || "")); }
     root.appendChild(dl);
+    const a = document.createElement("a");
+    a.href = (p.kind === "track" ? "/tracks/" : "/sites/") + encodeURIComponent(p.id);
+    a.textContent = S.open_item;
+    root.appendChild(a);
     return root;
   }
 

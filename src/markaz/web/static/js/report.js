@@ -18,7 +18,7 @@
     const c = s.geometry.coordinates;
     L.circleMarker([c[1], c[0]], { radius: 9, color: "#0b5cad", dashArray: "3 3", fill: false }).addTo(layer);
   });
-  if (layer.getLayers().length) { map.fitBounds(layer.getBounds().pad(0.5), { maxZoom: 9 }); }
+  if (layer.getLayers().length) { map.fitBounds(layer.getBounds().pad(0.5), { maxZoom: 8 }); }
 
   // Extraction runs after the commit; the page looks again until the suggestions are there.
   const waiting = document.getElementById("extracting");
