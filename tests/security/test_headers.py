@@ -110,6 +110,8 @@ def test_csp_names_the_tile_server_and_nothing_else(tmp_path: Path) -> None:
     if "tile_url" in Settings.model_fields:
         tiles = base.model_copy(update={"tile_url": "https://tiles.centre.example:8443/{z}/{x}/{y}.png"})
         assert "img-src 'self' data: https://tiles.centre.example:8443;" in content_security_policy(tiles)
+        subdomains = base.model_copy(update={"tile_url": "https://{s}.tile.example.org/{z}/{x}/{y}.png"})
+        assert "img-src 'self' data: https://*.tile.example.org;" in content_security_policy(subdomains)
     docs = content_security_policy(base, api_docs=True)
     assert "https://cdn.jsdelivr.net" in docs and "frame-ancestors 'none'" in docs
 

@@ -18,11 +18,16 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def _origin(url: str) -> str | None:
+    """The origin of a tile URL template for the CSP; `{s}.` subdomains become `*.`."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if parts.scheme not in ("http", "https") or not host:
         return None
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+    if host.startswith("{s}."):
+        host = "*." + host[len("{s}.") :]
+    if any(ch in host for ch in "{}'\"; "):
+        return None
+    return f"{parts.scheme}://{host}"
 
 
 def content_security_policy(settings: Settings, *, api_docs: bool = False) -> str:
