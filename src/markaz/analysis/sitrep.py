@@ -22,6 +22,7 @@ FORMATS = ("md", "html", "pdf", "json")
 MAX_PERIOD = timedelta(days=366)
 DEFAULT_PERIOD = timedelta(hours=24)
 BEST = 10
+MAX_FUSED = 500
 LINE_CATEGORIES = frozenset({Category.MOVEMENT.value, Category.SMUGGLING_ROUTE.value})
 # STIX 2.1 Appendix A: Admiralty information credibility as a confidence value (6: no value).
 CREDIBILITY = {"1": 90, "2": 70, "3": 50, "4": 30, "5": 10}
@@ -232,12 +233,16 @@ def _fused(centre: Centre, viewer: str, req: SitrepRequest, now: datetime) -> di
     from markaz.analysis.fused import FusedFilter, list_sites, list_tracks
 
     f = FusedFilter(bbox=req.bbox, since=req.since, until=req.until)
-    sites = list_sites(centre, viewer, f, limit=500, now=now)["items"]
-    tracks = list_tracks(centre, viewer, f, limit=500, now=now)["items"]
+    sites = list_sites(centre, viewer, f, limit=MAX_FUSED + 1, now=now)["items"]
+    tracks = list_tracks(centre, viewer, f, limit=MAX_FUSED + 1, now=now)["items"]
+    cut = [kind for kind, items in (("sites", sites), ("tracks", tracks)) if len(items) > MAX_FUSED]
+    sites, tracks = sites[:MAX_FUSED], tracks[:MAX_FUSED]
     everything = sites + tracks
     return {
         "sites": sites,
         "tracks": tracks,
+        # Lists that reached MAX_FUSED: the report says it shows only the first ones.
+        "cut": cut,
         "highest_confidence": sorted(
             (i for i in everything if i.get("confidence") is not None),
             key=lambda i: (-i["confidence"], i["id"]),

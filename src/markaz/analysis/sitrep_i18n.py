@@ -103,6 +103,12 @@ _STRINGS: dict[str, tuple[str, str, str, str]] = {
         "فقط {n} مشاهده نخست این دوره آمده است.",
         "Включены только первые {n} наблюдений периода.",
     ),
+    "fused_cut": (
+        "Only the first {n} are listed; narrow the period or the area to see the others.",
+        "أُدرج أول {n} فقط؛ ضيّق الفترة أو المنطقة لرؤية البقية.",
+        "فقط {n} مورد نخست آمده است؛ برای دیدن بقیه، دوره یا منطقه را محدودتر کنید.",
+        "Перечислены только первые {n}; сузьте период или район, чтобы увидеть остальные.",
+    ),
     "printed_cut": (
         "The printed report lists the first {n} of {total}; the HTML, Markdown and JSON forms list all.",
         "يورد التقرير المطبوع أول {n} من {total}؛ أما صيغ HTML وMarkdown وJSON فتوردها كلها.",

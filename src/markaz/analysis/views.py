@@ -178,7 +178,7 @@ def add_comment(
                 conn,
                 db.dialect,
                 event="notification",
-                report_id=row["id"],
+                report_id=str(row["id"]),
                 precedence="ROUTINE",
                 recipients=sorted(told),
                 payload={"kind": "comment", **public},
@@ -216,9 +216,18 @@ def notifications(centre: Centre, viewer: str, *, limit: int, after: str | None 
         for name, kind in ITEM_KINDS.items():
             if name == "report":
                 continue
-            for row in store.notified_comments(conn, viewer, name, limit=limit + 1, after_id=after):
-                if kind.resolve(conn, centre, viewer, row["target_id"]) is not None:
-                    found.append(row)
+            # Fused items' visibility is the fusion's to decide, item by item: read on in
+            # chunks until enough visible ones are found, so paging stays complete.
+            seen, cursor = 0, after
+            while seen <= limit:
+                chunk = store.notified_comments(conn, viewer, name, limit=200, after_id=cursor)
+                for row in chunk:
+                    if kind.resolve(conn, centre, viewer, row["target_id"]) is not None:
+                        found.append(row)
+                        seen += 1
+                if len(chunk) < 200:
+                    break
+                cursor = chunk[-1]["id"]
     found.sort(key=lambda r: str(r["id"]))
     more = len(found) > limit
     found = found[:limit]
