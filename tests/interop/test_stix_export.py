@@ -227,3 +227,15 @@ def test_round_trip_markaz_stix_markaz(
     # Importing the same bundle again stores nothing new.
     again = stix_import.import_document(centre, ru.principal, bundle)
     assert again.created == [] and sorted(again.existing) == sorted(result.created)
+
+
+def test_ids_are_uuid5_of_markaz_names() -> None:
+    import uuid
+
+    for name in (
+        "report:01M862H7KA9KZ0DZ0YRGYYKBS6",
+        "report:01M862H7KA9KZ0DZ0YRGYYKBS6:location:3",
+        "member:IQ",
+    ):
+        assert stix.stix_id("location", name) == f"location--{uuid.uuid5(stix.MARKAZ_NAMESPACE, name)}"
+    assert uuid.uuid5(uuid.NAMESPACE_URL, "urn:markaz:stix") == stix.MARKAZ_NAMESPACE
