@@ -118,3 +118,39 @@ def test_objects_paging_headers_and_filters(
     own = client.get(f"{objects_url('IQ', 'released')}{hidden}/", headers=bearer(iq.token))
     assert own.status_code == 200
     assert ids
+
+
+def test_status_is_kept_a_day_and_only_for_the_poster(
+    client: ASGIClient, centre: Centre, accounts: dict[str, Account]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from markaz.dissemination.taxii import STATUS_KEEP
+    from markaz.storage import interop
+
+    iq, ru = accounts["IQ"], accounts["RU"]
+    envelope = {
+        "objects": [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--6f7a8b90-acbd-4ecf-9d01-e2f3a4b5c6d7",
+            }
+        ]
+    }
+    r = client.post(
+        objects_url("IQ", "submit"), headers={**bearer(iq.token), "Content-Type": TAXII_MEDIA}, json=envelope
+    )
+    assert r.status_code == 202
+    status = r.json()
+    assert (status["status"], status["total_count"], status["failure_count"]) == ("complete", 1, 1)
+    url = f"/taxii2/markaz/status/{status['id']}/"
+    assert client.get(url, headers=bearer(iq.token)).json() == status
+    assert client.get(url, headers=bearer(ru.token)).status_code == 404
+    now = datetime.now(UTC)
+    with centre.db.write() as conn:
+        interop.purge_status(conn, now + STATUS_KEEP - timedelta(minutes=1), STATUS_KEEP)
+    assert client.get(url, headers=bearer(iq.token)).status_code == 200  # younger than a day: kept
+    with centre.db.write() as conn:
+        assert interop.purge_status(conn, now + STATUS_KEEP + timedelta(minutes=1), STATUS_KEEP) == 1
+    assert client.get(url, headers=bearer(iq.token)).status_code == 404
