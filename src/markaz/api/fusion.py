@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.analysis import decisions, fused, quality
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
 from markaz.api.filters import parse_bbox
 from markaz.api.responses import JSONBody
 from markaz.domain.enums import Category
@@ -84,7 +84,12 @@ async def list_sites(
     )
 
 
-@router.get("/sites.geojson", summary="Fused sites as a GeoJSON FeatureCollection")
+@router.get(
+    "/sites.geojson",
+    summary="Fused sites as a GeoJSON FeatureCollection",
+    response_class=JSONBody,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 async def sites_geojson(
     centre: CentreDep,
     principal: CurrentPrincipal,
@@ -105,7 +110,7 @@ async def sites_geojson(
     responses=_NOT_FOUND,
     summary="Merge sites into one",
 )
-async def merge_sites(centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def merge_sites(centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
     request = decisions.parse(decisions.MergeRequest, body)
     if any(not i.startswith("S") for i in request.items):
         raise InvalidInput("name sites (S...) here; tracks are merged at /api/v1/tracks:merge", field="items")
@@ -124,7 +129,7 @@ async def get_site(site_id: str, centre: CentreDep, principal: CurrentPrincipal)
     summary="Split observations off a site; the decision sticks and is audited",
 )
 async def split_site(
-    site_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    site_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
     request = decisions.parse(decisions.SplitRequest, body)
     if not site_id.startswith("S"):
@@ -148,7 +153,12 @@ async def list_tracks(
     )
 
 
-@router.get("/tracks.geojson", summary="Fused tracks as a GeoJSON FeatureCollection")
+@router.get(
+    "/tracks.geojson",
+    summary="Fused tracks as a GeoJSON FeatureCollection",
+    response_class=JSONBody,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
 async def tracks_geojson(
     centre: CentreDep,
     principal: CurrentPrincipal,
@@ -169,7 +179,7 @@ async def tracks_geojson(
     responses=_NOT_FOUND,
     summary="Merge tracks into one",
 )
-async def merge_tracks(centre: CentreDep, principal: CurrentPrincipal, body: JsonBody) -> Response:
+async def merge_tracks(centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
     request = decisions.parse(decisions.MergeRequest, body)
     if any(not i.startswith("T") for i in request.items):
         raise InvalidInput("name tracks (T...) here; sites are merged at /api/v1/sites:merge", field="items")
@@ -190,7 +200,7 @@ async def get_track(track_id: str, centre: CentreDep, principal: CurrentPrincipa
     summary="Split observations off a track",
 )
 async def split_track(
-    track_id: str, centre: CentreDep, principal: CurrentPrincipal, body: JsonBody
+    track_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
     request = decisions.parse(decisions.SplitRequest, body)
     if not track_id.startswith("T"):
