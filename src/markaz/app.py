@@ -43,6 +43,13 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
         processes=settings.rate_limit_processes,
         sync_seconds=settings.rate_limit_sync_seconds,
     )
+    # Sign-in attempts per client address, counted the same way (web/pages.py: signin_submit).
+    app.state.signin_limiter = RateLimiter(
+        centre.db,
+        settings.signin_attempts_per_minute,
+        processes=settings.rate_limit_processes,
+        sync_seconds=settings.rate_limit_sync_seconds,
+    )
     errors.install(app)
     app.add_middleware(limits.BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_allow_origins:

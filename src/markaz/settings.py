@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(6000, ge=0, le=10_000_000)
     rate_limit_processes: int = Field(4, ge=1, le=256)
     rate_limit_sync_seconds: float = Field(1.0, gt=0, le=60)
+    signin_attempts_per_minute: int = Field(30, ge=0, le=100_000)
     cors_allow_origins: list[str] = Field(default_factory=list)
     forwarded_allow_ips: str = "127.0.0.1"
     max_header_bytes: int = Field(16 * 1024, ge=1024, le=1024 * 1024)

@@ -192,6 +192,21 @@ async def signin_submit(request: Request) -> Response:
         return _signin_page(
             request, language, error=_("Give your user name and password."), username=username, status=422
         )
+    # Attempts per client address, across processes (docs/security.md): the user-name lock-out
+    # alone does not stop one address trying one password against many names.
+    limiter = getattr(request.app.state, "signin_limiter", None)
+    address = request.client.host if request.client else "unknown"
+    decision = await run_in_threadpool(limiter.hit, f"signin:{address}") if limiter else None
+    if decision is not None and not decision.allowed:
+        refused = _signin_page(
+            request,
+            language,
+            error=_("Too many sign-in attempts from this address; try again in a minute."),
+            username=username,
+            status=429,
+        )
+        refused.headers["Retry-After"] = str(decision.retry_after)
+        return refused
 
     def work() -> Any:
         with centre.db.write() as conn:
