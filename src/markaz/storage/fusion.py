@@ -426,6 +426,24 @@ def seed_page(
     bbox: BBox | None,
 ) -> list[int]:
     """Ids of visible current nodes of `families` above `after`, ascending; inside `bbox` if given."""
+    if bbox is not None and dialect.name == "sqlite":
+        # The R*Tree drives (CROSS JOIN keeps that order): a map's box is answered from the
+        # index, not by walking every node in id order and asking the index about each.
+        names = {f"fam{i}": f for i, f in enumerate(families)}
+        sql = text(
+            "SELECT n.obs_id FROM observation_rtree r CROSS JOIN fusion_nodes n "
+            "CROSS JOIN report_access ra CROSS JOIN reports rep "
+            "WHERE r.max_lon >= :x0 AND r.min_lon <= :x1 AND r.max_lat >= :y0 AND r.min_lat <= :y1 "
+            "AND n.obs_id = r.id AND n.obs_id > :after "
+            f"AND n.family IN ({', '.join(':' + k for k in names)}) "
+            "AND n.lon BETWEEN :x0 AND :x1 AND n.lat BETWEEN :y0 AND :y1 "
+            "AND ra.member_code = :viewer AND ra.report_id = n.report_id "
+            "AND rep.id = n.report_id AND rep.status = 'active' "
+            "ORDER BY n.obs_id LIMIT :limit"
+        ).bindparams(
+            x0=bbox[0], y0=bbox[1], x1=bbox[2], y1=bbox[3], after=after, viewer=viewer, limit=limit, **names
+        )
+        return [int(i) for i in conn.execute(sql).scalars()]
     query = (
         select(fusion_nodes.c.obs_id)
         .join(report_access, _access(viewer))
