@@ -122,6 +122,7 @@ def test_inbox_and_situation_report_pages(open_page: OpenPage) -> None:
     page.locator('input[name="until"]').fill("2026-12-31")
     page.get_by_role("button", name="Prepare").click()
     expect(page.locator("#sitrep-pdf")).to_have_attribute("href", re.compile(r"format=pdf"))
+    expect(page.locator("#sitrep-view img.sitrep-map")).to_be_visible()
     shot(page, "sitrep")
     pdf = page.request.get(page.locator("#sitrep-pdf").get_attribute("href") or "")
     assert pdf.status == 200 and pdf.body()[:5] == b"%PDF-"

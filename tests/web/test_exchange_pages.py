@@ -97,10 +97,13 @@ def test_situation_report_page_links_to_view_and_pdf(centre: Centre, people: dic
         page = iq.get(
             f"/sitrep?since={today - timedelta(days=7)}&until={today}&lang=ar&bbox=38,34,44,37"
         ).text
-        view = page.split('href="/api/v1/sitrep?', 1)[1]
-        link = "/api/v1/sitrep?" + view.split('"', 1)[0].replace("&amp;", "&")
+        assert 'id="sitrep-view"' in page and "Reports received" in page
+        link = (
+            page.split('id="sitrep-pdf"', 1)[0].rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+        )
+        assert link.startswith("/api/v1/sitrep?") and "format=pdf" in link
         answer = iq.get(link)
-        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+        assert answer.status_code == 200 and answer.content[:5] == b"%PDF-"
         wrong = iq.get(f"/sitrep?since={today}&until={today - timedelta(days=3)}")
         assert wrong.status_code == 422 and "since must be before until" in wrong.text
         assert iq.get("/sitrep?since=yesterday&until=").status_code == 422

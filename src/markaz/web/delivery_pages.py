@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -92,6 +95,8 @@ async def sitrep_page(request: Request) -> Response:
         "lang": q.get("lang", session.language),
     }
     links: dict[str, str] | None = None
+    report: dict[str, Any] | None = None
+    map_image = ""
     error = ""
     if "since" in q or "until" in q:
         try:
@@ -109,12 +114,22 @@ async def sitrep_page(request: Request) -> Response:
                 "html": "/api/v1/sitrep?" + urlencode({**params, "format": "html"}),
                 "pdf": "/api/v1/sitrep?" + urlencode({**params, "format": "pdf"}),
             }
+            # Shown on this page from the report's JSON, under this page's own style sheet
+            # and policy; the PDF is the API's.
+            as_json = replace(req, format="json")
+            _media, content = await run_in_threadpool(
+                sitrep.member_sitrep, centre_of(request), session.principal.member, as_json
+            )
+            report = orjson.loads(content)
+            svg = report.get("map_svg") or ""
+            # The map is an SVG image: as an <img> it can show, never run anything.
+            map_image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode() if svg else ""
         except MarkazError as exc:
             error = exc.message
     return page(
         request,
         "sitrep.html",
-        {"values": values, "links": links, "error": error},
+        {"values": values, "links": links, "error": error, "report": report, "map_image": map_image},
         session=session,
         status=422 if error else 200,
     )
