@@ -79,8 +79,21 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def memory(deployment: Deployment) -> dict[str, float]:
-    return {name: rss_mb(proc.pid) for name, proc in deployment.processes.items()}
+def memory(deployment: Deployment) -> dict[str, float | None]:
+    """RSS of each process in MB; None for a process that has exited."""
+    return {
+        name: rss_mb(proc.pid) if proc.poll() is None else None for name, proc in deployment.processes.items()
+    }
+
+
+def exited(deployment: Deployment) -> dict[str, dict[str, Any]]:
+    """Processes that ended during the run, with their exit status and the end of their log."""
+    gone = {}
+    for (name, proc), log in zip(deployment.processes.items(), deployment.logs, strict=True):
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace").splitlines()[-15:]
+            gone[name] = {"exit_status": proc.returncode, "log_tail": tail}
+    return gone
 
 
 def _report(rng: random.Random, free_text: bool = False) -> dict[str, Any]:
@@ -160,6 +173,7 @@ async def _one(http: httpx.AsyncClient, rng: random.Random, token: str, op: str,
             stats.reports_written += BATCH if ok else 0
     except httpx.HTTPError as exc:
         stats.error(op, f"{type(exc).__name__}: {exc}")
+        await asyncio.sleep(0.1)  # a server that is gone is not hammered in a tight loop
         return
     elapsed = time.perf_counter() - started
     if ok:
@@ -352,7 +366,7 @@ def measure(deployment: Deployment, tokens: list[str], args: argparse.Namespace)
     asyncio.run(_load(deployment.bases, tokens, args.warmup, args.seed + 1))
     start = memory(deployment)
     if args.soak:
-        samples: list[tuple[float, dict[str, float]]] = []
+        samples: list[tuple[float, dict[str, float | None]]] = []
         next_sample = [0.0]
 
         def tick(elapsed: float) -> None:
@@ -368,17 +382,23 @@ def measure(deployment: Deployment, tokens: list[str], args: argparse.Namespace)
         settle = min(60.0, args.soak / 5)
         baseline = next((m for t, m in samples if t >= settle), start)
         growth = {
-            name: round((end[name] - baseline[name]) / baseline[name], 4) for name in end if baseline[name]
+            name: round((value - base) / base, 4) if value and base else None
+            for name, value in end.items()
+            for base in [baseline.get(name)]
         }
         result["memory_mb"] = {"start": start, "after_settling": baseline, "end": end}
         result["memory_growth"] = growth
         result["memory_samples"] = samples
         result["soak_limit"] = SOAK_LIMIT
-        result["soak_ok"] = all(g <= SOAK_LIMIT for g in growth.values())
+        result["exited"] = exited(deployment)
+        result["soak_ok"] = not result["exited"] and all(
+            g is not None and g <= SOAK_LIMIT for g in growth.values()
+        )
         return result
     stats, elapsed = asyncio.run(_load(deployment.bases, tokens, args.duration, args.seed + 2))
     result = summary(stats, elapsed)
     result["memory_mb"] = {"start": start, "end": memory(deployment)}
+    result["exited"] = exited(deployment)
     return result
 
 
@@ -442,9 +462,7 @@ def main() -> None:
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(text + "\n")
-    failed = any(run["errors"] for run in out["runs"]) or any(
-        not run.get("soak_ok", True) for run in out["runs"]
-    )
+    failed = any(run["errors"] or run["exited"] or not run.get("soak_ok", True) for run in out["runs"])
     sys.exit(1 if failed else 0)
 
 

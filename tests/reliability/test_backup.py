@@ -130,7 +130,7 @@ def test_backup_while_serving_then_restore(
     assert _stored_ids(fresh_url) == _stored_ids(database_url)
 
 
-def test_restore_refuses_what_is_not_a_backup(database_url: str, tmp_path: Path) -> None:
+def test_restore_refuses_what_is_not_a_backup(tmp_path: Path) -> None:
     junk = tmp_path / "junk.backup"
     junk.write_bytes(b"not a backup at all")
     out = procs.markaz("restore", str(junk), url=f"sqlite:///{tmp_path / 'new.db'}", check=False)

@@ -108,3 +108,15 @@ def test_a_request_that_waited_into_the_next_window_counts_there(centre: Centre)
         now[0] = 1_000_000.0 * 60 + 60.5
     waiting.join(10)
     assert results == [True]
+
+
+def test_a_sweep_that_waited_into_the_next_window_keeps_its_leases(centre: Centre) -> None:
+    start = 1_000_000.0 * 60
+    now = [start + 60.5]  # just inside a new window
+    limiter = RateLimiter(centre.db, 100, processes=1, sync_seconds=1, clock=lambda: now[0])
+    assert limiter.hit("t").allowed  # this process holds the new window's lease
+    # A sweep whose caller read the clock in the window before (a sweep was due then), and
+    # waited for the lock while the window turned.
+    limiter._last_sweep = start + 58
+    limiter._sweep(start + 59.9, int((start + 59.9) // 60) * 60)
+    assert all(limiter.hit("t").allowed for _ in range(50))

@@ -179,7 +179,10 @@ class RateLimiter:
         # Holding the reservation lock from collecting to committing: no reservation in this
         # process can see the window while a lease it forgot is still counted as used.
         with self._db_lock:
-            self._sweep_locked(now, window)
+            # Read the clock again: a sweep that waited into the next window would otherwise
+            # drop that window's leases as "old" without handing them back.
+            now = self.clock()
+            self._sweep_locked(now, int(now // WINDOW_SECONDS) * WINDOW_SECONDS)
 
     def _sweep_locked(self, now: float, window: int) -> None:
         with self._lock:
