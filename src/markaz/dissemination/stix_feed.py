@@ -6,7 +6,7 @@ import hashlib
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from heapq import merge
 from typing import Any
 
@@ -133,15 +133,35 @@ def _expand(
     return out
 
 
+def _is_report_key(key: str) -> bool:
+    return len(key) == 26 and key[0].isalnum()
+
+
 def _report_entries(
     conn: Connection, dialect: StorageDialect, q: FeedQuery, start: Position | None, chunk: int
 ) -> Iterator[Entry]:
-    row_start = None
+    starts: dict[int, tuple[datetime, str] | None] = {interop.CREATED: None, interop.RETRACTED: None}
     if start is not None:
-        row_start = (start[0], "" if start[1].startswith(REFERENCE_KEY) else start[1])
+        at, key = start[0], start[1]
+        if _is_report_key(key):
+            starts = {interop.CREATED: (at, key), interop.RETRACTED: (at, key)}
+        else:
+            # A reference object or comment: reports from that instant on (a millisecond early at
+            # most; the caller drops what sorts before `start`).
+            starts = {
+                interop.CREATED: (at, interop.first_id_after(at - timedelta(milliseconds=1))),
+                interop.RETRACTED: (at, ""),
+            }
     streams = [
         interop.iter_versions(
-            conn, dialect, q.scope, kind, q.versions, start=row_start, added_after=q.added_after, chunk=chunk
+            conn,
+            dialect,
+            q.scope,
+            kind,
+            q.versions,
+            start=starts[kind],
+            added_after=q.added_after,
+            chunk=chunk,
         )
         for kind in (interop.CREATED, interop.RETRACTED)
     ]

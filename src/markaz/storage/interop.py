@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, false, insert, or_, select, true
 from sqlalchemy.sql import ColumnElement
+from ulid import ULID
 
 from markaz.storage import reports as store
 from markaz.storage.dialects import StorageDialect
@@ -64,7 +66,8 @@ def _conditions(kind: int, viewer: str, versions: VersionSelection) -> ColumnEle
         if versions.at:
             parts.append(reports.c.created_at.in_(sorted(versions.at)))
         return or_(false(), *parts)
-    retracted = reports.c.status == "retracted"
+    # retracted_at IS NOT NULL lets the planner use the partial index of migration 0009.
+    retracted = and_(reports.c.retracted_at.is_not(None), reports.c.status == "retracted")
     if versions.last:
         parts.append(true())
     if versions.at:
@@ -83,9 +86,25 @@ def version_rows(
     added_after: datetime | None,
     limit: int,
 ) -> list[dict[str, Any]]:
-    """Report rows whose version of `kind` is selected, oldest date added first, from `start` on."""
-    column = reports.c.created_at if kind == CREATED else reports.c.retracted_at
+    """Report rows whose version of `kind` is selected, oldest date added first, from `start` on.
+
+    A report's own version is added at the time its ULID carries (its receipt, to the
+    millisecond), so ids order it: the query walks the viewer's access rows in key order
+    (member, report id) and stops after `limit`, whatever the size of the collection."""
     query = _base(dialect, scope).where(_conditions(kind, scope.viewer, versions))
+    if kind == CREATED:
+        key = report_access.c.report_id
+        if start is not None:
+            query = query.where(key >= start[1])
+        if added_after is not None:
+            query = query.where(key >= first_id_after(added_after))
+        query = query.order_by(key).limit(limit)
+        return [dict(r) for r in conn.execute(query).mappings()]
+    column = reports.c.retracted_at
+    # Drive the query from the few retracted reports (partial index of migration 0009), probing
+    # the viewer's access rows, instead of walking every access row of the viewer.
+    retracted = select(reports.c.id).where(reports.c.retracted_at.is_not(None))
+    query = query.where(report_access.c.report_id.in_(retracted))
     if start is not None:
         at, rid = start
         query = query.where(or_(column > at, and_(column == at, reports.c.id >= rid)))
@@ -93,6 +112,17 @@ def version_rows(
         query = query.where(column > added_after)
     query = query.order_by(column, reports.c.id).limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def added_at(report_id: str) -> datetime:
+    """When a report's own version was added: the time in its ULID (milliseconds, UTC)."""
+    return ULID.from_str(report_id).datetime
+
+
+def first_id_after(moment: datetime) -> str:
+    """The smallest ULID whose time is strictly after `moment`."""
+    millis = math.floor(moment.timestamp() * 1000) + 1
+    return str(ULID.from_bytes(millis.to_bytes(6, "big") + bytes(10)))
 
 
 def iter_versions(
@@ -116,11 +146,11 @@ def iter_versions(
         for row in rows:
             if row["id"] == skip:
                 continue
-            yield (row["created_at"] if kind == CREATED else row["retracted_at"]), row["id"], kind, row
+            yield (added_at(row["id"]) if kind == CREATED else row["retracted_at"]), row["id"], kind, row
         if len(rows) < chunk:
             return
         last = rows[-1]
-        position = (last["created_at"] if kind == CREATED else last["retracted_at"], last["id"])
+        position = (added_at(last["id"]) if kind == CREATED else last["retracted_at"], last["id"])
         skip = last["id"]
 
 
