@@ -226,6 +226,21 @@ def test_split_and_merge_stick_are_audited_and_bad_requests_change_nothing(
     ).raise_for_status()
     assert fused.get_site(centre, "RU", f"S{first}")["decisions"] == [1]
 
+    # A site the caller may not see answers 404 like one that does not exist, and stores nothing.
+    only_iq = submit(centre, accounts["IQ"], [_depot(40_000)], releasable_to=["IQ"])[1][0].id
+    fuse_all(centre)
+    before = (_count(centre, fusion_decisions), _count(centre, audit_log))
+    r = client.post(
+        f"/api/v1/sites/S{only_iq}:split",
+        headers=accounts["RU"].headers,
+        json={"observations": [only_iq], "reason": "x"},
+    )
+    assert r.status_code == 404 and r.json()["error"] == {
+        "code": "not_found",
+        "message": f"there is no site S{only_iq}",
+    }
+    assert (_count(centre, fusion_decisions), _count(centre, audit_log)) == before
+
     # Merging sites of different families: a clear 422, nothing stored.
     gathering = submit(centre, accounts["IQ"], [{**_depot(5000), "category": "gathering"}])[1][0].id
     fuse_all(centre)
