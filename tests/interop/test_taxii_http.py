@@ -154,3 +154,28 @@ def test_status_is_kept_a_day_and_only_for_the_poster(
     with centre.db.write() as conn:
         assert interop.purge_status(conn, now + STATUS_KEEP + timedelta(minutes=1), STATUS_KEEP) == 1
     assert client.get(url, headers=bearer(iq.token)).status_code == 404
+
+
+def test_cursor_works_on_another_server_process(
+    client: ASGIClient, centre: Centre, accounts: dict[str, Account]
+) -> None:
+    from markaz.app import create_app
+    from tests.asgi_client import asgi_client
+
+    iq = accounts["IQ"]
+    for i in range(3):
+        _submit(client, iq, report(f"paged {i}"))
+    url = objects_url("IQ", "released")
+    first = client.get(url, headers=bearer(iq.token), params={"limit": "5"}).json()
+    second = client.get(url, headers=bearer(iq.token), params={"limit": "5", "next": first["next"]}).json()
+    # A second application with its own Centre (as another `markaz serve` process would have).
+    other = Centre(centre.settings)
+    try:
+        with asgi_client(create_app(other.settings, other)) as elsewhere:
+            again = elsewhere.get(url, headers=bearer(iq.token), params={"limit": "5", "next": first["next"]})
+            assert again.json() == second
+            forged = first["next"][:-2] + ("AA" if not first["next"].endswith("AA") else "BB")
+            r = elsewhere.get(url, headers=bearer(iq.token), params={"limit": "5", "next": forged})
+            assert r.status_code == 422 and r.json()["http_status"] == "422"
+    finally:
+        other.close()
