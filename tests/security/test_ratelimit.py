@@ -24,7 +24,7 @@ class Clock:
         return self.now
 
 
-@settings(max_examples=8)
+@settings(max_examples=5)
 @given(
     order=st.lists(st.integers(min_value=0, max_value=2), min_size=200, max_size=200),
     limit=st.integers(min_value=1, max_value=60),
