@@ -85,7 +85,7 @@ def serve(
     *,
     port: int | None = None,
     worker: bool = False,
-    timeout: float = 30,
+    timeout: float = 60,
     env: dict[str, str] | None = None,
     wait: bool = True,
 ) -> Running:
@@ -101,7 +101,7 @@ def serve(
     return running
 
 
-def wait_until_serving(running: Running, timeout: float = 30) -> None:
+def wait_until_serving(running: Running, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
