@@ -251,3 +251,24 @@ def test_tokens_expire_are_revocable_and_stored_hashed(client: ASGIClient, centr
     with centre.db.write() as conn:
         revoke_token(conn, centre.db.dialect, kept_row["id"], actor="test")
     assert client.get("/api/v1/me", headers=h).status_code == 401
+
+
+def test_taxii_writes_need_the_write_scope(
+    client: ASGIClient, centre: Centre, accounts: dict[str, Account]
+) -> None:
+    from tests.interop.helpers import bearer, objects_url
+
+    from markaz.dissemination.taxii import TAXII_MEDIA
+
+    read = scoped_token(centre, "IQ", Role.ANALYST, Scope.READ)["Authorization"].removeprefix("Bearer ")
+    url = objects_url("IQ", "submit")
+    body = b'{"objects": []}'
+    r = client.post(url, headers={**bearer(read), "Content-Type": TAXII_MEDIA}, content=body)
+    assert r.status_code == 403 and "scope" in r.json()["description"], r.text
+    own = objects_url("IQ", "submissions") + "report--00000000-0000-4000-8000-000000000000/"
+    gone = client.request("DELETE", own, headers=bearer(read))
+    assert gone.status_code == 403 and "scope" in gone.json()["description"], gone.text
+    write = accounts["IQ"].token
+    ok = client.post(url, headers={**bearer(write), "Content-Type": TAXII_MEDIA}, content=body)
+    assert ok.status_code != 403, ok.text
+    assert _count(centre) == 0
