@@ -42,13 +42,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 @contextmanager
 def served(
-    url: str, log: Path, *, workers: int = 1, host: str = "127.0.0.1", timeout: float = 30
+    url: str,
+    log: Path,
+    *,
+    workers: int = 1,
+    host: str = "127.0.0.1",
+    timeout: float = 30,
+    extra: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """A `markaz serve` process on a free port, answering /healthz; terminated on exit."""
     port = free_port(host)
     command = [*MARKAZ, "serve", "--database-url", url, "--host", host, "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
+    command += extra  # e.g. ("--no-worker",)
     with log.open("w") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         base = f"http://{host}:{port}"

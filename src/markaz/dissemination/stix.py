@@ -21,10 +21,15 @@ SPEC_VERSION = "2.1"
 _NAMESPACE_BYTES = MARKAZ_NAMESPACE.bytes
 
 
+def name_digest(name: str) -> bytes:
+    """The SHA-1 that uuid5(MARKAZ_NAMESPACE, name) is made of (before its version bits)."""
+    return hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()
+
+
 def stix_id(kind: str, name: str) -> str:
     """`kind--uuid5(MARKAZ_NAMESPACE, name)`, computed without building a UUID object (the feed's
     hot path makes several per report; the result is the same text as uuid.uuid5 gives)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode(), usedforsecurity=False).digest()[:16])
+    digest = bytearray(name_digest(name)[:16])
     digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
     digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
     x = digest.hex()

@@ -277,12 +277,10 @@ def resolve_report_ids(
             conn, scope.viewer, [{"id": rid, "supersedes": sup, "created_at": None} for rid, sup in linked]
         )
         roots.update({rid: chains[rid].root_id for rid, _ in linked})
-    namespace = stix.MARKAZ_NAMESPACE.bytes
     matched_roots: set[str] = set()
 
     def check(name: str, root: str) -> None:
-        digest = hashlib.sha1(namespace + name.encode(), usedforsecurity=False).digest()
-        if _key(digest) in targets:
+        if _key(stix.name_digest(name)) in targets:
             matched_roots.add(root)
 
     for root in set(roots.values()):
