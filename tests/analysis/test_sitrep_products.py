@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 
 from markaz.centre import Centre
 from markaz.cli import build_app
+from markaz.dissemination.outbox import fan_out
 from markaz.domain.enums import Role
 from markaz.governance import chair
 from markaz.storage import audit
 from markaz.storage.schema import audit_log, reports
-from markaz.storage.schema_dissemination import outbox
+from markaz.storage.schema_dissemination import deliveries, outbox
 from markaz.storage.schema_views import centre_products
 from tests.asgi_client import ASGIClient
 from tests.conftest import Account, add_account
@@ -121,6 +122,17 @@ def test_publish_reaches_the_recipients_with_only_what_all_may_see(
         assert row["refs"] == [pid] and row["recipients"] == ["RU", "SY"] and row["precedence_rank"] == 2
         assert row["payload"]["kind"] == "centre_situation_report"
         assert audit.verify(conn).ok
+    # The dissemination worker's fan-out turns it into one delivery per recipient.
+    with centre.db.write() as conn:
+        fan_out(conn, centre.db.dialect, centre.settings)
+    with centre.db.read() as conn:
+        delivered = conn.execute(
+            select(deliveries.c.member_code, deliveries.c.event).where(deliveries.c.ref == pid)
+        ).all()
+    assert sorted(delivered) == [("RU", "product"), ("SY", "product")]
+    inbox = client.get("/api/v1/inbox", headers=ru.headers)
+    assert inbox.status_code == 200 and pid in inbox.text
+    assert pid not in client.get("/api/v1/inbox", headers=ir.headers).text
 
 
 @pytest.mark.parametrize(

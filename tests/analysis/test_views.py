@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from markaz.centre import Centre
 from markaz.cli import build_app
+from markaz.dissemination.outbox import fan_out
 from markaz.domain.enums import Role
 from markaz.storage import audit
 from markaz.storage.schema import audit_log
-from markaz.storage.schema_dissemination import outbox
+from markaz.storage.schema_dissemination import deliveries, outbox
 from markaz.storage.schema_views import comment_notifications, comments
 from tests.asgi_client import ASGIClient
 from tests.conftest import Account, add_account
@@ -111,6 +112,15 @@ def test_thread_opinions_and_notifications(
         ([c1["id"]], ["IQ"], "comment"),
         ([reply.json()["id"]], ["IQ", "RU"], "comment"),
     ]
+    with centre.db.write() as conn:
+        fan_out(conn, centre.db.dialect, centre.settings)
+    with centre.db.read() as conn:
+        delivered = conn.execute(
+            select(deliveries.c.member_code, deliveries.c.ref).where(deliveries.c.event == "notification")
+        ).all()
+    assert sorted(delivered) == sorted(
+        [("IQ", c1["id"]), ("IQ", reply.json()["id"]), ("RU", reply.json()["id"])]
+    )
     # IR cannot see the report: no thread, no count, no notification.
     assert client.get(url, headers=ir.headers).status_code == 404
     assert told(ir) == []
