@@ -67,6 +67,7 @@ lint: $(TEST_STAMP)
 bench: $(STAMP)
 	@mkdir -p bench/results
 	$(PY) bench/ingest.py --output bench/results/ingest.json
+	$(PY) bench/dissemination.py --output bench/results/dissemination.json
 	$(PY) bench/taxii.py --output bench/results/taxii.json
 	$(PY) bench/extract.py
 	$(PY) bench/sitrep.py --output bench/results/sitrep.json

@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     objective_routine_minutes: int = Field(360, ge=1)
     max_escalations: int = Field(3, ge=1, le=100)
     webhook_timeout_seconds: float = Field(5.0, gt=0, le=120)
-    endpoint_concurrency: int = Field(4, ge=1, le=256)
+    endpoint_concurrency: int = Field(8, ge=1, le=256)
     delivery_max_attempts: int = Field(8, ge=1, le=100)
     delivery_retry_base_seconds: float = Field(2.0, gt=0)
     delivery_retry_max_seconds: float = Field(600.0, gt=0)

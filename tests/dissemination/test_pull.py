@@ -132,8 +132,10 @@ def test_chair_board_shows_status_never_content(
     board = client.get("/api/v1/deliveries", headers=iq_admin.headers)
     assert board.status_code == 200
     (item,) = board.json()["items"]
-    assert item["recipient"] == "SY" and item["report_id"] == rid and item["state"] == "queued"
-    assert secret_title not in board.text
+    # Every delivery's status, but neither the content nor even the id of a report IQ may not read.
+    assert item["recipient"] == "SY" and item["precedence"] == "PRIORITY" and item["state"] == "queued"
+    assert item["report_id"] is None
+    assert secret_title not in board.text and rid not in board.text
     # The chair still cannot read the report itself.
     assert client.get(f"/api/v1/reports/{rid}", headers=iq_admin.headers).status_code == 404
     # A member's admin sees its own member's deliveries only; an analyst sees no board.

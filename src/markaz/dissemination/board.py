@@ -22,6 +22,7 @@ from markaz.storage import reports as store
 from markaz.storage.canonical import iso
 from markaz.storage.dissemination import delivery_snapshot
 from markaz.storage.principals import Principal
+from markaz.storage.schema import report_access
 from markaz.storage.schema_dissemination import deliveries, endpoints, pushes
 
 BOARD_ROLES = frozenset({Role.MEMBER_ADMIN, Role.CENTRE_ADMIN})
@@ -100,7 +101,22 @@ def board(
         more = len(rows) > limit
         rows = rows[:limit]
         attempts = _attempts(conn, [r["id"] for r in rows])
-    items = [{**delivery_public(r, now), "pushes": attempts.get(r["id"], [])} for r in rows]
+        # Releasability holds on the board too: the chair sees every delivery's status, but the
+        # id of an item its own member may not read is withheld (the same access rows as every read).
+        refs = sorted({r["ref"] for r in rows})
+        readable = set(
+            conn.execute(
+                select(report_access.c.report_id).where(
+                    report_access.c.member_code == principal.member, report_access.c.report_id.in_(refs)
+                )
+            ).scalars()
+        )
+    items = []
+    for r in rows:
+        item = {**delivery_public(r, now), "pushes": attempts.get(r["id"], [])}
+        if r["ref"] not in readable and r["member_code"] != principal.member:
+            item["report_id"] = None
+        items.append(item)
     for item in items:
         if any(p["state"] == "dead" for p in item["pushes"]):
             item["dead_letter"] = True

@@ -16,10 +16,18 @@ from markaz.storage.schema_dissemination import outbox
 def items_for(
     conn: Connection, member: str, rows: Sequence[Mapping[str, Any]]
 ) -> dict[str, dict[str, Any] | None]:
-    """delivery id -> the "report" object `member` receives; None when nothing may be shown.
+    """delivery id -> the "report" object `member` receives; None when nothing may be shown."""
+    return items_for_recipients(conn, [{**r, "member_code": member} for r in rows])
 
-    Report events are read with `store._visible(member)`, so a delivery can never carry a
-    report that is not released to its recipient, whatever put the delivery there.
+
+def items_for_recipients(
+    conn: Connection, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, dict[str, Any] | None]:
+    """delivery id -> the "report" object its recipient (`member_code`) receives, or None.
+
+    Reports are read joined to report_access on (recipient, report), the same join as
+    `store._visible`: a delivery can never carry a report not released to its recipient,
+    whatever put the delivery there.
     """
     out: dict[str, dict[str, Any] | None] = {}
     payload_ids = sorted({r["outbox_id"] for r in rows if r["event"] in ("product", "notification")})
@@ -29,26 +37,35 @@ def items_for(
             conn.execute(select(outbox.c.id, outbox.c.payload).where(outbox.c.id.in_(payload_ids))).all()
         )
     refs = sorted({r["ref"] for r in rows})
-    visible: dict[str, dict[str, Any]] = {}
+    recipients = sorted({r["member_code"] for r in rows})
+    visible: dict[tuple[str, str], dict[str, Any]] = {}
+    stored: dict[str, dict[str, Any]] = {}
     for start in range(0, len(refs), 500):
         chunk = refs[start : start + 500]
-        for row in conn.execute(store._visible(member).where(reports.c.id.in_(chunk))).mappings():
-            visible[row["id"]] = dict(row)
-    linked = [r["supersedes"] for r in visible.values() if r["supersedes"]]
-    seen = (
-        set(
-            conn.execute(
-                select(report_access.c.report_id).where(
-                    report_access.c.member_code == member, report_access.c.report_id.in_(linked)
-                )
-            ).scalars()
+        query = (
+            select(reports, report_access.c.member_code.label("_viewer"))
+            .join(report_access, report_access.c.report_id == reports.c.id)
+            .where(reports.c.id.in_(chunk), report_access.c.member_code.in_(recipients))
         )
-        if linked
-        else set()
-    )
-    obs = store.observations_for(conn, list(visible))
+        for row in conn.execute(query).mappings():
+            found = {k: v for k, v in row.items() if k != "_viewer"}
+            stored[found["id"]] = found
+            visible[(row["_viewer"], found["id"])] = found
+    linked = sorted({r["supersedes"] for r in stored.values() if r["supersedes"]})
+    seen: set[tuple[str, str]] = set()
+    if linked:
+        seen = {
+            (m, rid)
+            for m, rid in conn.execute(
+                select(report_access.c.member_code, report_access.c.report_id).where(
+                    report_access.c.member_code.in_(recipients), report_access.c.report_id.in_(linked)
+                )
+            )
+        }
+    obs = store.observations_for(conn, list(stored))
     for r in rows:
-        report = visible.get(r["ref"])
+        member = r["member_code"]
+        report = visible.get((member, r["ref"]))
         if r["event"] in ("product", "notification"):
             payload = payloads.get(r["outbox_id"])
             # A product tied to a stored report is shown only to those the report is released to.
@@ -58,7 +75,7 @@ def items_for(
             out[r["id"]] = None
             continue
         shown = dict(report)
-        if shown["supersedes"] and shown["supersedes"] not in seen:
+        if shown["supersedes"] and (member, shown["supersedes"]) not in seen:
             shown["supersedes"] = None
         out[r["id"]] = store.public_report(shown, obs[r["ref"]], member)
     return out

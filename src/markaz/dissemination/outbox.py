@@ -225,7 +225,7 @@ def fan_out(
     dialect: StorageDialect,
     settings: Settings,
     *,
-    budget: int = 500,
+    budget: int = 250,
     now: datetime | None = None,
 ) -> FanOut:
     """Turn queued outbox rows into deliveries and pushes, most urgent first, about `budget` at a time."""
@@ -256,37 +256,43 @@ def fan_out(
     for row in rows:
         if len(delivery_rows) >= budget:
             break
-        take = max(1, (budget - len(delivery_rows)) // per_ref)
-        refs, rest = row["refs"][:take], row["refs"][take:]
-        wanted = _recipients(conn, row, refs, active)
         rank = row["precedence_rank"]
-        _interested(conn, row["event"], refs, rank, wanted)
         precedence = _PRECEDENCES[rank]
         due = now + objective(settings, precedence)
-        for ref in refs:
-            for code in sorted(wanted[ref]):
-                delivery_id = str(ULID.from_datetime(now))
-                delivery_rows.append(
-                    {
-                        "id": delivery_id,
-                        "member_code": code,
-                        "ref": ref,
-                        "outbox_id": row["id"],
-                        "event": row["event"],
-                        "precedence": precedence.value,
-                        "precedence_rank": rank,
-                        "created_at": now,
-                        "due_at": due,
-                        "received_at": None,
-                        "received_via": None,
-                        "acknowledged_at": None,
-                        "acknowledged_by": None,
-                        "escalations": 0,
-                        "escalate_at": due,
-                        "resends": 0,
-                    }
-                )
-                push_rows.extend(push_row(delivery_id, eid, code, rank, now) for eid in hooks.get(code, ()))
+        rest = list(row["refs"])
+        # Slices sized by the recipients per item seen so far (at first: every active member).
+        while rest and len(delivery_rows) < budget:
+            take = max(1, (budget - len(delivery_rows)) // per_ref)
+            refs, rest = rest[:take], rest[take:]
+            wanted = _recipients(conn, row, refs, active)
+            _interested(conn, row["event"], refs, rank, wanted)
+            per_ref = max(1, -(-sum(len(w) for w in wanted.values()) // len(refs)))
+            for ref in refs:
+                for code in sorted(wanted[ref]):
+                    delivery_id = str(ULID.from_datetime(now))
+                    delivery_rows.append(
+                        {
+                            "id": delivery_id,
+                            "member_code": code,
+                            "ref": ref,
+                            "outbox_id": row["id"],
+                            "event": row["event"],
+                            "precedence": precedence.value,
+                            "precedence_rank": rank,
+                            "created_at": now,
+                            "due_at": due,
+                            "received_at": None,
+                            "received_via": None,
+                            "acknowledged_at": None,
+                            "acknowledged_by": None,
+                            "escalations": 0,
+                            "escalate_at": due,
+                            "resends": 0,
+                        }
+                    )
+                    push_rows.extend(
+                        push_row(delivery_id, eid, code, rank, now) for eid in hooks.get(code, ())
+                    )
         values: dict[str, Any] = {"refs": rest} if rest else {"state": "done"}
         conn.execute(update(outbox).where(outbox.c.id == row["id"]).values(**values))
         result.rows += 1

@@ -8,12 +8,11 @@ import random
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
-from markaz.dissemination.content import items_for
+from markaz.dissemination.content import items_for_recipients
 from markaz.domain.enums import MemberStatus
 from markaz.settings import Settings
 from markaz.storage.dialects import StorageDialect
@@ -59,6 +58,10 @@ class Outcome:
     at: datetime
 
 
+URGENT_RANK = 1  # FLASH and IMMEDIATE
+URGENT_EXTRA = 2
+
+
 def claim(
     conn: Connection,
     dialect: StorageDialect,
@@ -73,10 +76,12 @@ def claim(
 
     `free` maps endpoint ids with requests in flight to their remaining capacity; endpoints in
     `saturated` are skipped in the query, so a slow endpoint's backlog never hides others' work.
+    FLASH and IMMEDIATE may use `URGENT_EXTRA` more slots, so they never wait for a ROUTINE
+    request in flight to finish.
     """
     now = now or datetime.now(UTC)
     query = (
-        select(pushes.c.id, pushes.c.endpoint_id)
+        select(pushes.c.id, pushes.c.endpoint_id, pushes.c.precedence_rank)
         .join(endpoints, and_(endpoints.c.id == pushes.c.endpoint_id, endpoints.c.status == "active"))
         .join(
             members,
@@ -87,14 +92,16 @@ def claim(
         .limit(limit)
     )
     if saturated:
-        query = query.where(pushes.c.endpoint_id.not_in(list(saturated)))
+        query = query.where(
+            or_(pushes.c.endpoint_id.not_in(list(saturated)), pushes.c.precedence_rank <= URGENT_RANK)
+        )
     if dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=pushes)
     taken: list[int] = []
     room = dict(free)
-    for push_id, endpoint_id in conn.execute(query):
+    for push_id, endpoint_id, rank in conn.execute(query):
         left = room.get(endpoint_id, default_capacity)
-        if left <= 0:
+        if left <= (-URGENT_EXTRA if rank <= URGENT_RANK else 0):
             continue
         room[endpoint_id] = left - 1
         taken.append(push_id)
@@ -122,26 +129,17 @@ def claim(
             .order_by(pushes.c.precedence_rank, pushes.c.id)
         ).mappings()
     ]
-    by_member: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_member.setdefault(r["member_code"], []).append(r)
+    shown = items_for_recipients(conn, rows)
     bodies: dict[int, bytes | None] = {}
-    for member, mine in by_member.items():
-        shown = items_for(conn, member, mine)
-        for r in mine:
-            item = shown[r["id"]]
-            bodies[r["push_id"]] = (
-                None
-                if item is None
-                else orjson.dumps(
-                    {
-                        "delivery_id": r["id"],
-                        "precedence": r["precedence"],
-                        "event": r["event"],
-                        "report": item,
-                    }
-                )
+    for r in rows:
+        item = shown[r["id"]]
+        bodies[r["push_id"]] = (
+            None
+            if item is None
+            else orjson.dumps(
+                {"delivery_id": r["id"], "precedence": r["precedence"], "event": r["event"], "report": item}
             )
+        )
     return [
         Push(
             r["push_id"],
