@@ -226,13 +226,17 @@ def fan_out(
     settings: Settings,
     *,
     budget: int = 250,
+    max_rank: int = 3,
     now: datetime | None = None,
 ) -> FanOut:
-    """Turn queued outbox rows into deliveries and pushes, most urgent first, about `budget` at a time."""
+    """Turn queued outbox rows into deliveries and pushes, most urgent first, about `budget` at a time.
+
+    `max_rank` 1 takes only FLASH and IMMEDIATE rows (the worker's urgent lane).
+    """
     now = now or datetime.now(UTC)
     query = (
         select(outbox)
-        .where(outbox.c.state == "queued")
+        .where(outbox.c.state == "queued", outbox.c.precedence_rank <= max_rank)
         .order_by(outbox.c.precedence_rank, outbox.c.id)
         .limit(4)
     )

@@ -70,6 +70,7 @@ def claim(
     saturated: Collection[int],
     default_capacity: int,
     limit: int = 200,
+    max_rank: int = 3,
     now: datetime | None = None,
 ) -> list[Push]:
     """Claim due pushes, most urgent first, at most the free capacity of each endpoint.
@@ -87,7 +88,9 @@ def claim(
             members,
             and_(members.c.code == pushes.c.member_code, members.c.status == MemberStatus.ACTIVE.value),
         )
-        .where(pushes.c.state == "pending", pushes.c.next_attempt_at <= now)
+        .where(
+            pushes.c.state == "pending", pushes.c.next_attempt_at <= now, pushes.c.precedence_rank <= max_rank
+        )
         .order_by(pushes.c.precedence_rank, pushes.c.id)
         .limit(limit)
     )
