@@ -193,13 +193,17 @@ class Candidates:
         if self._pg:
             columns = list(zip(*probes, strict=True))
             self._cur.execute(
-                "SELECT q.pid, n.obs_id, n.category, n.lon, n.lat, n.t, n.status FROM "
+                # Written so that the only index the per-probe subquery can use is the GiST box:
+                # on fresh, unanalysed tables the planner would otherwise walk all of the
+                # family's nodes in the time window through the (family, subject, t) index.
+                "SELECT q.pid, c.obs_id, c.category, c.lon, c.lat, c.t, c.status FROM "
                 "unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::text[], "
                 "%s::float8[], %s::float8[]) AS q(pid, x0, y0, x1, y1, family, tlo, thi) "
-                "JOIN observations o ON box(point(o.min_lon, o.min_lat), point(o.max_lon, o.max_lat)) "
+                "CROSS JOIN LATERAL (SELECT n.obs_id, n.category, n.lon, n.lat, n.t, n.status "
+                "FROM observations o JOIN fusion_nodes n ON n.obs_id = o.id "
+                "WHERE box(point(o.min_lon, o.min_lat), point(o.max_lon, o.max_lat)) "
                 "&& box(point(q.x0, q.y0), point(q.x1, q.y1)) "
-                "JOIN fusion_nodes n ON n.obs_id = o.id AND n.family = q.family "
-                "AND n.t BETWEEN q.tlo AND q.thi",
+                "AND (n.family || '') = q.family AND (n.t + 0) BETWEEN q.tlo AND q.thi OFFSET 0) AS c",
                 [list(c) for c in columns],
             )
             return list(self._cur.fetchall())
@@ -227,8 +231,9 @@ class Candidates:
             columns = [list(c) for c in zip(*probes, strict=True)]
             self._cur.execute(
                 f"SELECT q.pid, {self._cols} FROM unnest(%s::bigint[], %s::text[], %s::text[], "
-                "%s::float8[], %s::float8[]) AS q(pid, family, skey, tlo, thi) JOIN fusion_nodes n "
-                "ON n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi",
+                "%s::float8[], %s::float8[]) AS q(pid, family, skey, tlo, thi) CROSS JOIN LATERAL "
+                "(SELECT * FROM fusion_nodes m WHERE m.family = q.family AND m.subject_key = q.skey "
+                "AND m.t BETWEEN q.tlo AND q.thi OFFSET 0) AS n",
                 columns,
             )
         else:
