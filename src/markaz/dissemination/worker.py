@@ -57,6 +57,7 @@ class Dispatcher:
 
     def start(self) -> None:
         event.listen(self.centre.db.engine, "commit", self._on_commit)
+        event.listen(self.centre.db.engine, "rollback", self._on_rollback)
         self._thread = threading.Thread(target=self._main, name="markaz-delivery", daemon=True)
         self._thread.start()
         self._started.wait(10)
@@ -71,6 +72,8 @@ class Dispatcher:
             self._thread.join(timeout)
         if event.contains(self.centre.db.engine, "commit", self._on_commit):
             event.remove(self.centre.db.engine, "commit", self._on_commit)
+        if event.contains(self.centre.db.engine, "rollback", self._on_rollback):
+            event.remove(self.centre.db.engine, "rollback", self._on_rollback)
         if self._listener is not None:
             self._listener.join(timeout)
         self._db_pool.shutdown(wait=True)
@@ -90,6 +93,10 @@ class Dispatcher:
         rank = conn.info.pop(outbox.WAKE_KEY, None)
         if rank is not None:
             self.ring(int(rank))
+
+    def _on_rollback(self, conn: Connection) -> None:
+        # What a rolled-back transaction queued was never stored: nothing to wake for.
+        conn.info.pop(outbox.WAKE_KEY, None)
 
     def _listen(self) -> None:
         """PostgreSQL: other processes' commits NOTIFY; the worker wakes at once."""
