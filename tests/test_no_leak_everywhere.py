@@ -162,11 +162,18 @@ def _settle(centre: Centre) -> None:
     assert run_until_idle(centre, timeout=60)
 
 
+_web_apps: dict[str, Any] = {}
+
+
 @contextmanager
 def _web(centre: Centre) -> Iterator[ASGIClient]:
-    # Every member signs in from the same test address in a few seconds: no per-address limit here.
-    quiet = centre.settings.model_copy(update={"signin_attempts_per_minute": 0})
-    with asgi_client(create_app(quiet, centre)) as c:
+    """A client of its own (its own cookies) for one member's session, on one app per database."""
+    key = centre.settings.database_url
+    if key not in _web_apps:
+        # Every member signs in from the same test address within seconds: no per-address limit.
+        quiet = centre.settings.model_copy(update={"signin_attempts_per_minute": 0})
+        _web_apps[key] = create_app(quiet, centre)
+    with asgi_client(_web_apps[key]) as c:
         yield c
 
 
