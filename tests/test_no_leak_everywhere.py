@@ -464,6 +464,10 @@ def test_no_read_path_leaks_what_a_member_may_not_see(
         _check(answers, forbidden, coords, hidden, code)
         if code in suspended:
             continue
+        # The walk reads real answers, not refusals: what the member may see is there.
+        by_url = {a.url: a for a in answers}
+        export = by_url["/api/v1/export?format=csv"].body
+        assert all(f"TTL{it.markers[0][3:]}".encode() in export for it in items if it.id in visible), code
         # A centre product is stored as a report released to exactly its recipients.
         listable = visible | ({product["id"]} if code in product_audience else set())
         if code == chair_code:
