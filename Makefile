@@ -64,9 +64,11 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
+# The benchmarks use test packages (medallion for the TAXII comparison) and PostgreSQL.
+bench: install-test
 	@mkdir -p bench/results
-	$(PY) bench/ingest.py --output bench/results/ingest.json
+	$(PY) bench/ingest.py --workers 2 --no-worker --output bench/results/ingest.json
+	$(PY) bench/ingest.py --workers 2 --output bench/results/ingest-with-worker.json
 	$(PY) bench/dissemination.py --output bench/results/dissemination.json
 	$(PY) bench/taxii.py --output bench/results/taxii.json
 	$(PY) bench/extract.py

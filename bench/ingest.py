@@ -155,7 +155,9 @@ def _check(response: httpx.Response, size: int) -> str | None:
     return None
 
 
-def http_rate(reports: list[dict[str, Any]], clients: int, workers: int, workdir: Path) -> float:
+def http_rate(
+    reports: list[dict[str, Any]], clients: int, workers: int, workdir: Path, *, in_process_worker: bool
+) -> float:
     """Reports/s posting pre-serialised batches from `clients` threads, one connection each."""
     url = f"sqlite:///{workdir / 'http.db'}"
     token = setup(url)
@@ -165,7 +167,10 @@ def http_rate(reports: list[dict[str, Any]], clients: int, workers: int, workdir
     errors: list[str] = []
     lock = threading.Lock()
     pending = list(reversed(bodies))
-    with served(url, workdir / "serve.log", workers=workers) as base:
+    # Without the in-process worker the jobs (fusion, fan-out, extraction) wait durably in the
+    # queue for a `markaz worker`, as in the production layout; with it, they share the cores.
+    extra = () if in_process_worker else ("--no-worker",)
+    with served(url, workdir / "serve.log", workers=workers, extra=extra) as base:
         # Warm-up (imports, compiled statements) with a report outside the measured set.
         warm = orjson.dumps([{**reports[0], "client_ref": "bench-warm-up"}])
         error = _check(
@@ -245,13 +250,18 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=50_000, help="reports to ingest (default 50,000)")
     parser.add_argument("--clients", type=int, default=2, help="concurrent HTTP clients (threads)")
     parser.add_argument("--workers", type=int, default=1, help="markaz serve --workers")
+    parser.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve without the in-process worker (queued jobs run later, by markaz worker)",
+    )
     parser.add_argument("--output", type=Path, help="also write the JSON to this file")
     args = parser.parse_args()
     if args.reports < 1 or args.clients < 1 or args.workers < 1:
         parser.error("--reports, --clients and --workers must be positive")
     reports = synthetic(args.reports)
     with tempfile.TemporaryDirectory(prefix="markaz-bench-") as tmp:
-        http = http_rate(reports, args.clients, args.workers, Path(tmp))
+        http = http_rate(reports, args.clients, args.workers, Path(tmp), in_process_worker=not args.no_worker)
         floor = floor_rate(reports, Path(tmp))
     ratio = http / floor
     result = {
@@ -266,6 +276,7 @@ def main() -> None:
         "batch_size": BATCH,
         "clients": args.clients,
         "server_processes": args.workers,
+        "in_process_worker": not args.no_worker,
         "http_reports_per_s": round(http),
         "floor_reports_per_s": round(floor),
         "ratio_http_to_floor": round(ratio, 3),
