@@ -9,15 +9,15 @@ from pydantic.json_schema import models_json_schema
 from starlette.middleware.cors import CORSMiddleware
 
 from markaz import __version__, web
+from markaz.api import channels as channels_api
 from markaz.api import circles, comments, errors, governance, limits, members, motions, reports, security
+from markaz.api import deliveries as deliveries_api
 from markaz.api import export as export_api
+from markaz.api import fusion as fusion_api
+from markaz.api import inbox as inbox_api
 from markaz.api import signing as signing_api
 from markaz.api import sitrep as sitrep_api
 from markaz.api import taxii as taxii_api
-from markaz.api import channels as channels_api
-from markaz.api import deliveries as deliveries_api
-from markaz.api import inbox as inbox_api
-from markaz.api import fusion as fusion_api
 from markaz.centre import Centre
 from markaz.domain.models import ReportCorrection, ReportCreate, RetractRequest
 from markaz.security.ratelimit import RateLimiter

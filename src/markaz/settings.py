@@ -9,8 +9,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "markaz-development-secret-change-me"
 _CATEGORIES = frozenset(
-    ("position", "gathering", "command_post", "weapons_depot", "chemical_lab", "incident", "movement")
-    + ("smuggling_route", "other")
+    {
+        "position",
+        "gathering",
+        "command_post",
+        "weapons_depot",
+        "chemical_lab",
+        "incident",
+        "movement",
+        "smuggling_route",
+        "other",
+    }
 )
 
 
@@ -32,21 +41,6 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
     vote_quorum: str = Field("2/3", pattern=r"^[1-9][0-9]?/[1-9][0-9]?$")
     vote_rule: Literal["unanimity", "majority"] = "unanimity"
-    # Dissemination (docs/dissemination.md): handling-time objectives per precedence, webhook
-    # delivery, retries and the worker's polling when it runs apart from the server.
-    objective_flash_minutes: int = Field(10, ge=1)
-    objective_immediate_minutes: int = Field(30, ge=1)
-    objective_priority_minutes: int = Field(180, ge=1)
-    objective_routine_minutes: int = Field(360, ge=1)
-    max_escalations: int = Field(3, ge=1, le=100)
-    webhook_timeout_seconds: float = Field(5.0, gt=0, le=120)
-    endpoint_concurrency: int = Field(4, ge=1, le=256)
-    delivery_max_attempts: int = Field(8, ge=1, le=100)
-    delivery_retry_base_seconds: float = Field(2.0, gt=0)
-    delivery_retry_max_seconds: float = Field(600.0, gt=0)
-    delivery_lease_seconds: float = Field(60.0, gt=0)
-    delivery_poll_ms: int = Field(100, ge=5, le=60_000)
-    stream_poll_ms: int = Field(250, ge=20, le=60_000)
     # Browser interface (docs/web.md).
     session_hours: int = Field(12, ge=1, le=24 * 30)
     signin_max_failures: int = Field(5, ge=1, le=100)

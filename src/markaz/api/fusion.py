@@ -128,9 +128,7 @@ async def get_site(site_id: str, centre: CentreDep, principal: CurrentPrincipal)
     responses=_NOT_FOUND,
     summary="Split observations off a site; the decision sticks and is audited",
 )
-async def split_site(
-    site_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
-) -> Response:
+async def split_site(site_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
     request = decisions.parse(decisions.SplitRequest, body)
     if not site_id.startswith("S"):
         raise fused_not_found("site", site_id)

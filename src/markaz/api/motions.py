@@ -108,9 +108,7 @@ async def vote_motion(
 
 
 def _member_vote(kind: str) -> Any:
-    async def open_vote(
-        code: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody
-    ) -> Response:
+    async def open_vote(code: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
         request = _parse(votes.MotionRequest, body)
         motion = await run_in_threadpool(
             votes.open_member_vote, centre, principal, kind, code, request.deadline
