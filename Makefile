@@ -8,8 +8,7 @@ DB ?= sqlite:///./var/markaz.db
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: chromium-bin
-.PHONY: install install-test run test lint bench postgres-bin sitrep-deps clean
+.PHONY: install install-test run test lint bench postgres-bin chromium-bin sitrep-deps clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
@@ -34,7 +33,6 @@ chromium-bin:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
-# The PostgreSQL server binaries for the storage tests (each test gets a throwaway cluster).
 # Situation reports: Pango for WeasyPrint's PDF, fonts with Arabic and Persian, and
 # poppler-utils (pdftoppm, pdftotext) for the tests that look at the PDF.
 sitrep-deps:
@@ -45,6 +43,7 @@ sitrep-deps:
 			libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-dejavu-core poppler-utils >/dev/null; \
 	fi
 
+# The PostgreSQL server binaries for the storage tests (each test gets a throwaway cluster).
 postgres-bin:
 	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing the PostgreSQL server package for the tests"; \
