@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from markaz.centre import Centre
 from markaz.dissemination import stix as mapping
 from markaz.storage.audit import verify
 from tests.conftest import add_account
-from tests.test_e2e_serve import MARKAZ, _free_port
+from tests.reliability import _processes as procs
 
 GREEN = mapping.TLP_MARKINGS["GREEN"]
 
@@ -37,30 +35,11 @@ class BearerAuth(requests.auth.AuthBase):
 def taxii_server(centre: Centre, database_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     # Members and tokens are made in process (quicker than the CLI); the server is a real process.
     iq, sy, _ru = (add_account(centre, code) for code in ("IQ", "SY", "RU"))
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*MARKAZ, "serve", "--database-url", database_url, "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server = procs.serve(database_url, tmp_path / "serve.log", worker=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "markaz serve did not start"
-            time.sleep(0.1)
-        yield {"base": base, "iq": iq.token, "iq_user": iq.principal.username, "sy": sy.token}
+        yield {"base": server.base, "iq": iq.token, "iq_user": iq.principal.username, "sy": sy.token}
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        server.stop()
 
 
 def _collections(root: ApiRoot) -> dict[str, Collection]:
