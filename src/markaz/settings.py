@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     vote_rule: Literal["unanimity", "majority"] = "unanimity"
     # Browser interface (docs/web.md).
     session_hours: int = Field(12, ge=1, le=24 * 30)
+    session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
     signin_max_failures: int = Field(5, ge=1, le=100)
     signin_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     tile_url: str = Field("", pattern=r"^(https?://[^\s\"'<>]+)?$")

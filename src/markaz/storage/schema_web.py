@@ -17,6 +17,8 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+    # Written at most once a minute per session (web_sessions.TOUCH_EVERY), not per request.
+    Column("last_seen_at", UtcDateTime),
     Index(None, "principal_id"),
     Index(None, "expires_at"),
 )

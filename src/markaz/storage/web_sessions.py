@@ -25,6 +25,9 @@ LANGUAGES = ("en", "ar", "fa", "ru")
 CALENDARS = ("gregorian", "hijri", "solar_hijri")
 # The calendar a new user sees first, by interface language.
 DEFAULT_CALENDAR = {"en": "gregorian", "ru": "gregorian", "ar": "hijri", "fa": "solar_hijri"}
+# A session's last use is written when it is older than this, so a busy page costs one small
+# write a minute, not one per request; the idle timeout is exact to within this much.
+TOUCH_EVERY = timedelta(minutes=1)
 
 
 class SignInLocked(MarkazError):
@@ -65,6 +68,21 @@ class WebSession:
     expires_at: datetime
     language: str
     calendar: str
+
+
+@dataclass(frozen=True)
+class SessionLookup:
+    """What a cookie stands for: a live session, or why a known session no longer works.
+
+    `ended` is "idle" (unused for longer than the idle timeout) or "expired" (past its
+    lifetime) for a session that existed; `language` is its user's, for the sign-in page
+    that follows. `touch` asks the caller to record this use (touch_session).
+    """
+
+    session: WebSession | None
+    ended: str | None = None
+    language: str = "en"
+    touch: bool = False
 
 
 def session_hash(session_id: str) -> str:
@@ -131,6 +149,7 @@ def sign_in(
     *,
     lifetime: timedelta,
     policy: SignInPolicy,
+    idle: timedelta | None = None,
     now: datetime | None = None,
 ) -> SignInOutcome:
     """A new session for the right user name and password, or a refusal.
@@ -164,24 +183,38 @@ def sign_in(
             csrf_token=csrf,
             created_at=now,
             expires_at=now + lifetime,
+            last_seen_at=now,
         )
     )
     conn.execute(delete(web_sessions).where(web_sessions.c.expires_at <= now))
+    if idle is not None:
+        conn.execute(delete(web_sessions).where(web_sessions.c.last_seen_at <= now - idle))
     _audit_principal(conn, dialect, "principal.signin", principal.id)
     language, calendar = preferences(conn, principal.id)
     return SignInOutcome(session_id, WebSession(principal, csrf, now + lifetime, language, calendar))
 
 
-def load_session(conn: Connection, session_id: str, now: datetime | None = None) -> WebSession | None:
-    """The live session this cookie value stands for, or None (unknown, expired, user disabled)."""
+def load_session(
+    conn: Connection, session_id: str, now: datetime | None = None, idle: timedelta | None = None
+) -> WebSession | None:
+    """The live session this cookie value stands for, or None (unknown, expired, idle, user disabled)."""
+    return find_session(conn, session_id, now=now, idle=idle).session
+
+
+def find_session(
+    conn: Connection, session_id: str, *, now: datetime | None = None, idle: timedelta | None = None
+) -> SessionLookup:
+    """Look a cookie up: the live session, or whether a known one ended (idle or expired)."""
     if not session_id or len(session_id) > 100:
-        return None
+        return SessionLookup(None)
     now = now or datetime.now(UTC)
     row = (
         conn.execute(
             select(
                 web_sessions.c.csrf_token,
                 web_sessions.c.expires_at,
+                web_sessions.c.created_at,
+                web_sessions.c.last_seen_at,
                 principals.c.id,
                 principals.c.username,
                 principals.c.member_code,
@@ -199,21 +232,43 @@ def load_session(conn: Connection, session_id: str, now: datetime | None = None)
         .mappings()
         .first()
     )
-    if row is None or row["expires_at"] <= now or row["disabled_at"] is not None:
-        return None
+    if row is None or row["disabled_at"] is not None:
+        return SessionLookup(None)
+    language = row["language"] or "en"
+    if row["expires_at"] <= now:
+        return SessionLookup(None, "expired", language)
+    # Sessions opened before migration 0013 have no last use yet: their creation counts.
+    last_seen = row["last_seen_at"] or row["created_at"]
+    if idle is not None and last_seen + idle <= now:
+        return SessionLookup(None, "idle", language)
     if row["member_status"] != MemberStatus.ACTIVE.value:
         # A suspended or withdrawn member's sessions stop at once, like its tokens.
-        return None
+        return SessionLookup(None)
     principal = Principal(
         row["id"], row["username"], row["member_code"], Role(row["role"]), MemberStatus(row["member_status"])
     )
-    language = row["language"] or "en"
-    return WebSession(
+    session = WebSession(
         principal,
         row["csrf_token"],
         row["expires_at"],
         language,
         row["calendar"] or DEFAULT_CALENDAR[language],
+    )
+    return SessionLookup(session, language=language, touch=last_seen + TOUCH_EVERY <= now)
+
+
+def touch_session(conn: Connection, session_id: str, now: datetime | None = None) -> None:
+    """Record a use of the session (callers do this when find_session asks, about once a minute).
+
+    Not audited: it changes nothing anyone else sees, and an audit entry a minute per user
+    would bury the entries that matter.
+    """
+    now = now or datetime.now(UTC)
+    conn.execute(
+        update(web_sessions)
+        .where(web_sessions.c.id_hash == session_hash(session_id))
+        .where(web_sessions.c.last_seen_at < now)
+        .values(last_seen_at=now)
     )
 
 

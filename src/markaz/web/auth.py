@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from markaz.centre import Centre
-from markaz.errors import Forbidden
+from markaz.errors import Forbidden, Unauthenticated
 from markaz.storage.principals import Principal
-from markaz.storage.web_sessions import SignInPolicy, WebSession, csrf_matches, load_session
+from markaz.storage.web_sessions import (
+    SessionLookup,
+    SignInPolicy,
+    WebSession,
+    csrf_matches,
+    find_session,
+    touch_session,
+)
 
 SESSION_COOKIE = "markaz_session"
 # Before sign-in there is no session: the sign-in form is protected by a double-submit
@@ -33,28 +41,64 @@ def policy(centre: Centre) -> SignInPolicy:
     )
 
 
+class SessionEnded(Unauthenticated):
+    """The browser's session ended (unused too long, or past its lifetime): sign in again."""
+
+    code = "session_ended"
+
+    def __init__(self, minutes: int | None = None) -> None:
+        super().__init__(
+            f"your session ended after {minutes} minutes without use; sign in again"
+            if minutes
+            else "your session has ended; sign in again"
+        )
+        self.minutes = minutes
+
+
+def ended_error(centre: Centre, reason: str) -> SessionEnded:
+    return SessionEnded(centre.settings.session_idle_minutes if reason == "idle" else None)
+
+
+def now(request: Request) -> datetime:
+    """The time for session checks: the application's clock when one is set (app.state.clock)."""
+    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
+    return clock() if clock is not None else datetime.now(UTC)
+
+
 def secure_cookies(request: Request, centre: Centre) -> bool:
     # Secure whenever the browser speaks https to us, and always in production (where a
     # TLS-terminating proxy may speak plain HTTP to markaz).
     return request.url.scheme == "https" or centre.settings.environment == "production"
 
 
-async def current_session(request: Request, centre: Centre) -> WebSession | None:
-    """The signed-in session of this request (looked up once per request), or None."""
-    if hasattr(request.state, "web_session"):
-        cached: WebSession | None = request.state.web_session
+async def session_lookup(request: Request, centre: Centre) -> SessionLookup:
+    """The session of this request, looked up once per request; its last use is recorded
+    when more than a minute has passed (one small write a minute, not one per request)."""
+    if hasattr(request.state, "web_session_lookup"):
+        cached: SessionLookup = request.state.web_session_lookup
         return cached
     cookie = request.cookies.get(SESSION_COOKIE)
-    found: WebSession | None = None
+    found = SessionLookup(None)
     if cookie:
+        at = now(request)
+        idle = timedelta(minutes=centre.settings.session_idle_minutes)
 
-        def lookup() -> WebSession | None:
+        def lookup() -> SessionLookup:
             with centre.db.read() as conn:
-                return load_session(conn, cookie)
+                result = find_session(conn, cookie, now=at, idle=idle)
+            if result.touch:
+                with centre.db.write() as conn:
+                    touch_session(conn, cookie, at)
+            return result
 
         found = await run_in_threadpool(lookup)
-    request.state.web_session = found
+    request.state.web_session_lookup = found
     return found
+
+
+async def current_session(request: Request, centre: Centre) -> WebSession | None:
+    """The signed-in session of this request, or None."""
+    return (await session_lookup(request, centre)).session
 
 
 async def session_principal(request: Request, centre: Centre) -> Principal | None:
@@ -63,8 +107,13 @@ async def session_principal(request: Request, centre: Centre) -> Principal | Non
     A request that changes something must carry the session's CSRF token in the
     X-CSRF-Token header; another site can make a browser send the cookie, never the header.
     """
-    session = await current_session(request, centre)
+    found = await session_lookup(request, centre)
+    session = found.session
     if session is None:
+        if found.ended:
+            # The page's scripts show this sentence (in the page's language) instead of a
+            # request for an API token the person never had.
+            raise ended_error(centre, found.ended)
         return None
     if request.method not in SAFE_METHODS and not csrf_matches(session, request.headers.get(CSRF_HEADER)):
         raise Forbidden(

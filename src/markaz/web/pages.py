@@ -30,8 +30,10 @@ router = APIRouter(include_in_schema=False)
 class SignInRequired(Exception):
     """A page was asked for without a live session: go to the sign-in page, then come back."""
 
-    def __init__(self, next_path: str) -> None:
+    def __init__(self, next_path: str, ended: str | None = None, language: str = "en") -> None:
         self.next_path = next_path
+        self.ended = ended  # "idle" or "expired": the sign-in page says why, in the user's language
+        self.language = language
 
 
 def centre_of(request: Request) -> Centre:
@@ -68,11 +70,11 @@ def browser_language(request: Request) -> str:
 
 
 async def require_session(request: Request) -> WebSession:
-    session = await auth.current_session(request, centre_of(request))
-    if session is None:
+    found = await auth.session_lookup(request, centre_of(request))
+    if found.session is None:
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInRequired(path)
-    return session
+        raise SignInRequired(path, found.ended, found.language)
+    return found.session
 
 
 def page(
@@ -99,6 +101,9 @@ def page(
         "precedences": labels.precedence_labels(_),
         "opinion_names": labels.opinion_labels(_),
     }
+    if isinstance(context.get("error"), str):
+        # A refused form shows the exchange's sentence in the page's language (errors.po).
+        context = {**context, "error": i18n.error_text(lang, context["error"])}
     html = i18n.render(lang, template, {**common, **context})
     return secure(HTMLResponse(html, status_code=status), centre)
 
@@ -133,7 +138,10 @@ class CsrfRefused(MarkazError):
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(SignInRequired)
     async def _to_signin(_request: Request, exc: SignInRequired) -> Response:
-        return RedirectResponse(f"/signin?next={quote(exc.next_path, safe='')}", status_code=303)
+        target = f"/signin?next={quote(exc.next_path, safe='')}"
+        if exc.ended:
+            target += f"&ended={exc.ended}&lang={exc.language}"
+        return RedirectResponse(target, status_code=303)
 
 
 # ---- sign-in, sign-out, preferences -------------------------------------------------------
@@ -143,12 +151,20 @@ def _signin_page(
     request: Request, language: str, *, error: str = "", username: str = "", status: int = 200
 ) -> Response:
     token, new = auth.signin_token(request)
+    ended = request.query_params.get("ended")
+    # Why the last session ended (sent here by require_session), in the user's language.
+    note = (
+        i18n.error_text(language, auth.ended_error(centre_of(request), ended).message)
+        if ended in ("idle", "expired") and request.method == "GET"
+        else ""
+    )
     response = page(
         request,
         "signin.html",
         {
             "signin_token": token,
             "error": error,
+            "note": note,
             "username": username,
             "next": auth.safe_next(request.query_params.get("next")),
         },
@@ -208,6 +224,8 @@ async def signin_submit(request: Request) -> Response:
         refused.headers["Retry-After"] = str(decision.retry_after)
         return refused
 
+    now = auth.now(request)
+
     def work() -> Any:
         with centre.db.write() as conn:
             return sign_in(
@@ -217,6 +235,8 @@ async def signin_submit(request: Request) -> Response:
                 password,
                 lifetime=_hours(centre.settings.session_hours),
                 policy=auth.policy(centre),
+                idle=_minutes(centre.settings.session_idle_minutes),
+                now=now,
             )
 
     try:
@@ -244,6 +264,12 @@ def _hours(n: int) -> Any:
     from datetime import timedelta
 
     return timedelta(hours=n)
+
+
+def _minutes(n: int) -> Any:
+    from datetime import timedelta
+
+    return timedelta(minutes=n)
 
 
 def _locked(request: Request, language: str, until: Any, username: str) -> Response:

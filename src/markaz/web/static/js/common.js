@@ -8,7 +8,9 @@
   /* fetch() against the centre's own API with the session cookie; writes carry X-CSRF-Token. */
   window.markaz.api = function (path, options) {
     const opts = Object.assign({ credentials: "same-origin", headers: {} }, options || {});
-    opts.headers = Object.assign({ Accept: "application/json" }, opts.headers);
+    /* The API answers refusals in the page's language (error.code and error.field stay English). */
+    const lang = document.documentElement.lang || "en";
+    opts.headers = Object.assign({ Accept: "application/json", "Accept-Language": lang }, opts.headers);
     if (opts.method && opts.method !== "GET") {
       opts.headers["X-CSRF-Token"] = csrf;
     }
