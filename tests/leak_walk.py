@@ -187,6 +187,11 @@ WEB_ROUTES = {
     "/inbox",
     "/sitrep",
     "/governance",
+    "/governance/votes/new",
+    "/governance/handover",
+    "/governance/circles",
+    "/channels",
+    "/reports/{report_id}/correct",
 }
 
 
@@ -250,6 +255,7 @@ def walk_taxii(get: Requester, token: str, ids: Ids) -> Iterator[Answer]:
 def walk_web(get: Requester, ids: Ids) -> Iterator[Answer]:
     pools = {
         "/reports/{report_id}": [*ids.reports, NO_REPORT],
+        "/reports/{report_id}/correct": [*ids.reports, NO_REPORT],
         "/sites/{site_id}": [*ids.sites, NO_SITE],
         "/tracks/{track_id}": [*ids.tracks, NO_TRACK],
     }

@@ -18,6 +18,7 @@ from tests.web.conftest import add_person, sign_in
 from tests.web.test_exchange_pages import principal
 
 _counter = itertools.count(1)
+NO_SUCH = "01ZZZZZZZZZZZZZZZZZZZZZZZZ"
 
 report_spec = st.tuples(
     st.integers(min_value=0, max_value=3),  # originator index
@@ -36,6 +37,7 @@ def test_pages_show_exactly_what_is_released(centre: Centre, n_members: int, spe
     marker = f"mark{run}q"
     expected: dict[str, set[str]] = {c: set() for c in codes}
     titles: dict[str, str] = {}
+    originators: dict[str, str] = {}
     for n, (origin_i, release, precedence) in enumerate(specs):
         origin = codes[origin_i % n_members]
         named = sorted({codes[i % n_members] for i in release}) if release is not None else []
@@ -54,6 +56,7 @@ def test_pages_show_exactly_what_is_released(centre: Centre, n_members: int, spe
         (result,) = intake.submit(centre, principal(centre, f"{origin.lower()}.person"), [item])
         assert result.id, result.error
         titles[result.id] = title
+        originators[result.id] = origin
         for code in audience:
             expected[code].add(result.id)
     run_until_idle(centre)
@@ -71,15 +74,22 @@ def test_pages_show_exactly_what_is_released(centre: Centre, n_members: int, spe
                 for f in browser.get("/api/v1/observations.geojson?limit=10000").json()["features"]
             }
             missing = browser.get("/reports/01ZZZZZZZZZZZZZZZZZZZZZZZZ").text
+            missing_form = browser.get(f"/reports/{NO_SUCH}/correct").text
             for rid, title in titles.items():
                 page = browser.get(f"/reports/{rid}")
+                # The correction form: the originator's; another reader is refused; a report the
+                # member may not see answers exactly like a missing one.
+                form = browser.get(f"/reports/{rid}/correct")
                 if rid in want:
                     assert page.status_code == 200 and title in page.text
                     assert title in listing and rid in mapped
+                    assert form.status_code == (200 if originators[rid] == code else 403)
                 else:
                     assert page.status_code == 404
                     assert page.text.replace(rid, "X") == missing.replace("01ZZZZZZZZZZZZZZZZZZZZZZZZ", "X")
                     assert title not in listing and title not in inbox and rid not in mapped
+                    assert form.status_code == 404
+                    assert form.text.replace(rid, "X") == missing_form.replace(NO_SUCH, "X")
             # Deliveries reach exactly the audience, the originator's own reports aside.
             for rid, title in titles.items():
                 if title in inbox:

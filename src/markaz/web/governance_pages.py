@@ -1,4 +1,4 @@
-"""The governance page: the chair and its schedule, members, votes with a vote button, circles."""
+"""Governance pages: the chair, its schedule and handover, members, votes (opened, cast, closed)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
+from markaz.collection.intake import validation_error
 from markaz.dissemination import board
 from markaz.errors import InvalidInput, MarkazError, NotFound
 from markaz.governance import chair, votes
 from markaz.governance import circles as circle_rules
 from markaz.storage.members import list_members
 from markaz.storage.web_sessions import WebSession
-from markaz.web.pages import centre_of, error_page, form_with_csrf, page, require_session
+from markaz.web.pages import CsrfRefused, centre_of, error_page, form_with_csrf, page, require_session
 
 router = APIRouter(include_in_schema=False)
 CHOICES = ("approve", "reject", "abstain")
+MEMBER_VOTES = ("suspend", "reinstate")
+NAME_LANGUAGES = ("en", "ar", "fa", "ru")
 
 
 def governance_context(request: Request, session: WebSession) -> dict[str, Any]:
@@ -55,6 +59,10 @@ def governance_context(request: Request, session: WebSession) -> dict[str, Any]:
         "circles": circle_rules.list_all(centre),
         "can_vote": session.principal.role in votes.VOTER_ROLES,
         "is_chair": current is not None and current["member"] == session.principal.member,
+        # Only decides which buttons are offered; the governance functions decide what is allowed.
+        "acts_for_chair": current is not None
+        and current["member"] == session.principal.member
+        and session.principal.role in chair.CHAIR_ROLES,
         "choices": CHOICES,
     }
 
@@ -81,3 +89,162 @@ async def cast_vote(request: Request, motion_id: str) -> Response:
     except MarkazError as exc:
         return error_page(request, session, exc)
     return RedirectResponse(f"/governance#motion-{motion_id}", status_code=303)
+
+
+def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+
+
+def deadline_of(value: str) -> datetime:
+    """A `datetime-local` field, read as UTC (the page says so)."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput("give the deadline as a date and time (UTC)", field="deadline") from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _new_vote_page(
+    request: Request, session: WebSession, values: dict[str, str], error: str, status: int
+) -> Response:
+    context = governance_context(request, session)
+    default_deadline = (datetime.now(UTC) + timedelta(days=14)).strftime("%Y-%m-%dT%H:%M")
+    context.update(
+        {
+            "values": {"deadline": default_deadline, **values},
+            "error": error,
+            "name_languages": NAME_LANGUAGES,
+            "member_votes": MEMBER_VOTES,
+        }
+    )
+    return page(request, "vote_new.html", context, session=session, status=status)
+
+
+@router.get("/governance/votes/new")
+async def new_vote(request: Request) -> Response:
+    """The chair opens a vote: an accession (a candidate's application), a suspension, a reinstatement."""
+    session = await require_session(request)
+    try:
+        return await run_in_threadpool(_new_vote_page, request, session, {}, "", 200)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+
+
+def accession_from_form(form: dict[str, str]) -> votes.AccessionRequest:
+    names = {
+        lang: form[f"name_{lang}"].strip() for lang in NAME_LANGUAGES if form.get(f"name_{lang}", "").strip()
+    }
+    body = {
+        "code": form.get("code", "").strip(),
+        "names": names,
+        "contact": form.get("contact", "").strip(),
+        "reason": form.get("reason", "").replace("\r\n", "\n").strip(),
+        "deadline": deadline_of(form.get("deadline", "")),
+    }
+    request: votes.AccessionRequest = _parse(votes.AccessionRequest, body)
+    return request
+
+
+@router.post("/governance/votes/accession")
+async def open_accession(request: Request) -> Response:
+    session = await require_session(request)
+    centre = centre_of(request)
+    try:
+        form = await form_with_csrf(request, session)
+    except CsrfRefused as exc:
+        return error_page(request, session, exc)
+    try:
+        motion = await run_in_threadpool(
+            votes.open_accession, centre, session.principal, accession_from_form(form)
+        )
+    except MarkazError as exc:
+        values = {k: v for k, v in form.items() if k != "csrf_token"}
+        return await run_in_threadpool(_new_vote_page, request, session, values, exc.message, exc.status)
+    return RedirectResponse(f"/governance#motion-{motion['id']}", status_code=303)
+
+
+@router.post("/governance/votes/member")
+async def open_member_vote(request: Request) -> Response:
+    session = await require_session(request)
+    centre = centre_of(request)
+    try:
+        form = await form_with_csrf(request, session)
+    except CsrfRefused as exc:
+        return error_page(request, session, exc)
+    try:
+        kind = form.get("kind", "")
+        if kind not in MEMBER_VOTES:
+            raise InvalidInput("choose a suspension or a reinstatement", field="kind")
+        deadline = _parse(votes.MotionRequest, {"deadline": deadline_of(form.get("member_deadline", ""))})
+        motion = await run_in_threadpool(
+            votes.open_member_vote,
+            centre,
+            session.principal,
+            kind,
+            form.get("member", "").strip(),
+            deadline.deadline,
+        )
+    except MarkazError as exc:
+        values = {k: v for k, v in form.items() if k != "csrf_token"}
+        return await run_in_threadpool(_new_vote_page, request, session, values, exc.message, exc.status)
+    return RedirectResponse(f"/governance#motion-{motion['id']}", status_code=303)
+
+
+@router.post("/governance/motions/{motion_id}/close")
+async def close_vote(request: Request, motion_id: str) -> Response:
+    """The chair closes a vote now; it is decided on the votes cast so far."""
+    session = await require_session(request)
+    try:
+        await form_with_csrf(request, session)
+        await run_in_threadpool(votes.close, centre_of(request), session.principal, motion_id)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return RedirectResponse(f"/governance#motion-{motion_id}", status_code=303)
+
+
+@router.post("/governance/motions/{motion_id}/credentials")
+async def credentials(request: Request, motion_id: str) -> Response:
+    """Once, to the chair: the admitted member's login and token, shown on this answer only."""
+    session = await require_session(request)
+    try:
+        await form_with_csrf(request, session)
+        issued = await run_in_threadpool(
+            votes.issue_credentials, centre_of(request), session.principal, motion_id
+        )
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return page(request, "credentials.html", {"issued": issued}, session=session)
+
+
+def _handover_context(request: Request, session: WebSession) -> dict[str, Any]:
+    context = governance_context(request, session)
+    upcoming = [
+        t for t in context["schedule"] if context["chair"] and t["starts_on"] > context["chair"]["starts_on"]
+    ]
+    context["successor"] = upcoming[0]["member"] if upcoming else None
+    return context
+
+
+@router.get("/governance/handover")
+async def handover_page(request: Request) -> Response:
+    """The chair's term and schedule, and, for the chair, the handover to the next member today."""
+    session = await require_session(request)
+    try:
+        context = await run_in_threadpool(_handover_context, request, session)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return page(request, "handover.html", context, session=session)
+
+
+@router.post("/governance/handover")
+async def handover(request: Request) -> Response:
+    session = await require_session(request)
+    try:
+        await form_with_csrf(request, session)
+        await run_in_threadpool(chair.handover, centre_of(request), session.principal)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return RedirectResponse("/governance#current-chair", status_code=303)

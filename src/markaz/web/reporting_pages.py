@@ -1,4 +1,4 @@
-"""Report pages: the list, a new report with map clicks, a report with its findings and suggestions."""
+"""Report pages: the list, a new report, a report with its findings; retraction and correction."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -13,8 +14,17 @@ from starlette.responses import RedirectResponse, Response
 from markaz.analysis import views
 from markaz.collection import intake
 from markaz.dissemination import board, pull
-from markaz.domain.enums import Category, InformationCredibility, Opinion, Precedence, SourceReliability, Tlp
-from markaz.errors import InvalidInput, MarkazError
+from markaz.domain.enums import (
+    Category,
+    InformationCredibility,
+    Opinion,
+    Precedence,
+    ReportStatus,
+    SourceReliability,
+    Tlp,
+)
+from markaz.domain.models import ReportCorrection, RetractRequest
+from markaz.errors import Forbidden, InvalidInput, MarkazError
 from markaz.governance import circles as circle_rules
 from markaz.storage.reports import ReportFilter
 from markaz.storage.schema import jobs
@@ -62,13 +72,20 @@ def _release_options(request: Request, session: WebSession) -> dict[str, Any]:
 
 
 def _new_form(
-    request: Request, session: WebSession, values: dict[str, Any], error: str, status: int
+    request: Request,
+    session: WebSession,
+    values: dict[str, Any],
+    error: str,
+    status: int,
+    correcting: dict[str, Any] | None = None,
 ) -> Response:
     context = {
         **_form_choices(session),
         **_release_options(request, session),
         "values": values,
         "error": error,
+        # A correction: the original, whose observations may be kept (report_new.html).
+        "correcting": correcting,
     }
     _ = i18n.translations(session.language).gettext
     context["config"] = {"categories": labels.category_labels(_), "language": session.language}
@@ -213,6 +230,8 @@ def report_context(request: Request, session: WebSession, report_id: str) -> dic
         "opinions": [o.value for o in Opinion],
         "report": report,
         "own": own,
+        # Offers the originator's retract and correct forms; intake checks the rule again.
+        "can_amend": own and report["status"] == ReportStatus.ACTIVE.value,
         "pieces": pieces(body, spans_of(extraction), marked),
         "suggestions": suggestions,
         "extracting": own and bool(body) and _extraction_state(request, report_id) in ("queued", "running"),
@@ -264,3 +283,108 @@ async def add_comment(request: Request, report_id: str) -> Response:
     except MarkazError as exc:
         return error_page(request, session, exc)
     return RedirectResponse(f"/reports/{report_id}#comments", status_code=303)
+
+
+# ---- retraction and correction (the originator's) -----------------------------------------
+
+
+def _own_active_report(request: Request, session: WebSession, report_id: str) -> dict[str, Any]:
+    """The report as the originator reads it; others get the page the API's rule gives them.
+
+    A report the member may not see is a 404 exactly like a missing one (pull.get_report);
+    the real rule is checked again by intake when the form is sent.
+    """
+    report = pull.get_report(centre_of(request), session.principal.member, report_id)
+    if report["originator"] != session.principal.member:
+        raise Forbidden("only the originating member may retract or correct a report")
+    return report
+
+
+def _values_of(report: dict[str, Any]) -> dict[str, Any]:
+    """The correction form starts from the original."""
+    released = report["releasable_to"]
+    observed = report.get("observed_at") or ""
+    return {
+        "title": report["title"],
+        "body": report["body"],
+        "language": report.get("language") or "",
+        "observed_at": observed[:16] if observed else "",
+        "precedence": report["precedence"],
+        "source_reliability": report["source_reliability"],
+        "information_credibility": report["information_credibility"],
+        "tlp": report["tlp"],
+        "release_all": "1" if "ALL" in released else "",
+        "release_member": [r for r in released if r != "ALL" and not r.startswith("circle:")],
+        "release_circle": [r[len("circle:") :] for r in released if r.startswith("circle:")],
+        "keep_observations": "1",
+        "obs": [],
+    }
+
+
+def kept_observations(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The original's observations as the API's input documents (their ids and empty fields dropped)."""
+    return [
+        {k: v for k, v in o.items() if k != "id" and v is not None} for o in report.get("observations", [])
+    ]
+
+
+@router.get("/reports/{report_id}/correct")
+async def correction_form(request: Request, report_id: str) -> Response:
+    session = await require_session(request)
+    try:
+        report = await run_in_threadpool(_own_active_report, request, session, report_id)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return await run_in_threadpool(_new_form, request, session, _values_of(report), "", 200, report)
+
+
+@router.post("/reports/{report_id}/correct")
+async def submit_correction(request: Request, report_id: str) -> Response:
+    session = await require_session(request)
+    centre = centre_of(request)
+    try:
+        form = await form_with_csrf(request, session)
+        original = await run_in_threadpool(_own_active_report, request, session, report_id)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    lists: dict[str, list[str]] = request.state.form_lists
+    values: dict[str, Any] = {
+        **form,
+        "release_member": lists.get("release_member", []),
+        "release_circle": lists.get("release_circle", []),
+        "obs": lists.get("obs", []),
+        "release_all": form.get("release_all", ""),
+    }
+    try:
+        document = report_from_form(form, lists)
+        if form.get("keep_observations"):
+            document["observations"] = kept_observations(original) + document.get("observations", [])
+        try:
+            correction = ReportCorrection.model_validate(document)
+        except ValidationError as exc:
+            raise intake.validation_error(exc) from None
+        new_id = await run_in_threadpool(intake.correct, centre, session.principal, report_id, correction)
+    except MarkazError as exc:
+        message = exc.message if not exc.field else f"{exc.field}: {exc.message}"
+        return await run_in_threadpool(_new_form, request, session, values, message, exc.status, original)
+    return RedirectResponse(f"/reports/{new_id}", status_code=303)
+
+
+@router.post("/reports/{report_id}/retract")
+async def retract_report(request: Request, report_id: str) -> Response:
+    """The originator withdraws a report; every member that received it is told (intake.retract)."""
+    session = await require_session(request)
+    try:
+        form = await form_with_csrf(request, session)
+        try:
+            reason = RetractRequest.model_validate(
+                {"reason": form.get("reason", "").replace("\r\n", "\n").strip()}
+            )
+        except ValidationError as exc:
+            raise intake.validation_error(exc) from None
+        await run_in_threadpool(
+            intake.retract, centre_of(request), session.principal, report_id, reason.reason
+        )
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return RedirectResponse(f"/reports/{report_id}", status_code=303)

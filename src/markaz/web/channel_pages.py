@@ -1,0 +1,154 @@
+"""A member's webhook endpoints and subscriptions in the browser: listed, added, removed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse, Response
+
+from markaz.dissemination import channels
+from markaz.errors import InvalidInput, MarkazError
+from markaz.storage.web_sessions import WebSession
+from markaz.web.pages import CsrfRefused, centre_of, error_page, form_with_csrf, page, require_session
+
+router = APIRouter(include_in_schema=False)
+BBOX_FIELDS = ("min_lon", "min_lat", "max_lon", "max_lat")
+PRECEDENCES = ("FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE")
+
+
+def _channels_page(
+    request: Request,
+    session: WebSession,
+    *,
+    values: dict[str, Any] | None = None,
+    error: str = "",
+    error_at: str = "",
+    new_secret: dict[str, Any] | None = None,
+    status: int = 200,
+) -> Response:
+    centre = centre_of(request)
+    context = {
+        "endpoints": channels.list_endpoints(centre, session.principal),
+        "subscriptions": channels.list_subscriptions(centre, session.principal),
+        # Which forms are offered; the dissemination functions decide what is allowed.
+        "manages": session.principal.role in channels.ADMIN_ROLES,
+        "values": values or {},
+        "error": error,
+        "error_at": error_at,
+        "new_secret": new_secret,
+        "precedence_order": PRECEDENCES,
+    }
+    return page(request, "channels.html", context, session=session, status=status)
+
+
+@router.get("/channels")
+async def channels_page(request: Request) -> Response:
+    session = await require_session(request)
+    try:
+        return await run_in_threadpool(lambda: _channels_page(request, session))
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+
+
+@router.post("/channels/endpoints")
+async def add_endpoint(request: Request) -> Response:
+    """Register a webhook endpoint; its secret is shown on this answer only, as by the API."""
+    session = await require_session(request)
+    try:
+        form = await form_with_csrf(request, session)
+    except CsrfRefused as exc:
+        return error_page(request, session, exc)
+    body: dict[str, Any] = {"url": form.get("url", "")}
+    if form.get("secret", "").strip():
+        body["secret"] = form["secret"].strip()
+    try:
+        created = await run_in_threadpool(
+            channels.create_endpoint, centre_of(request), session.principal, body
+        )
+    except MarkazError as exc:
+        message, status = exc.message, exc.status
+        return await run_in_threadpool(
+            lambda: _channels_page(
+                request,
+                session,
+                values={"url": form.get("url", "")},
+                error=message,
+                error_at="endpoint",
+                status=status,
+            )
+        )
+    return await run_in_threadpool(lambda: _channels_page(request, session, new_secret=created))
+
+
+def _number(value: str, field: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidInput(f"bbox: {field} is not a number", field="bbox") from None
+    if not math.isfinite(number):
+        raise InvalidInput(f"bbox: {field} is not a finite number", field="bbox")
+    return number
+
+
+def subscription_from_form(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+    """The API's subscription document from the form (validated by the dissemination layer)."""
+    body: dict[str, Any] = {"name": form.get("name", "")}
+    corners = [form.get(f, "").strip() for f in BBOX_FIELDS]
+    if any(corners):
+        if not all(corners):
+            raise InvalidInput("bbox: give all four edges of the area, or none", field="bbox")
+        body["bbox"] = [_number(v, f) for v, f in zip(corners, BBOX_FIELDS, strict=True)]
+    polygon = form.get("polygon", "").strip()
+    if polygon:
+        try:
+            body["polygon"] = orjson.loads(polygon)
+        except orjson.JSONDecodeError:
+            raise InvalidInput("polygon: this is not GeoJSON (JSON text)", field="polygon") from None
+    if lists.get("categories"):
+        body["categories"] = lists["categories"]
+    if form.get("min_precedence"):
+        body["min_precedence"] = form["min_precedence"]
+    return body
+
+
+@router.post("/channels/subscriptions")
+async def add_subscription(request: Request) -> Response:
+    session = await require_session(request)
+    try:
+        form = await form_with_csrf(request, session)
+    except CsrfRefused as exc:
+        return error_page(request, session, exc)
+    lists: dict[str, list[str]] = request.state.form_lists
+    try:
+        body = subscription_from_form(form, lists)
+        await run_in_threadpool(channels.create_subscription, centre_of(request), session.principal, body)
+    except MarkazError as exc:
+        values = {**form, "categories": lists.get("categories", [])}
+        message, status = exc.message, exc.status
+        return await run_in_threadpool(
+            lambda: _channels_page(
+                request, session, values=values, error=message, error_at="subscription", status=status
+            )
+        )
+    return RedirectResponse("/channels#subscriptions", status_code=303)
+
+
+@router.post("/channels/{kind}/{item_id}/remove")
+async def remove(request: Request, kind: str, item_id: int) -> Response:
+    session = await require_session(request)
+    centre = centre_of(request)
+    try:
+        await form_with_csrf(request, session)
+        if kind == "endpoints":
+            await run_in_threadpool(channels.remove_endpoint, centre, session.principal, item_id)
+        elif kind == "subscriptions":
+            await run_in_threadpool(channels.remove_subscription, centre, session.principal, item_id)
+        else:
+            raise InvalidInput("endpoints or subscriptions are removed here", field="kind")
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+    return RedirectResponse(f"/channels#{kind}", status_code=303)
