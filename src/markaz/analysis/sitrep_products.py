@@ -16,6 +16,7 @@ from markaz.domain.releasability import resolve_releasability
 from markaz.errors import Conflict, Forbidden, InvalidInput, MalformedBody, NotFound
 from markaz.storage import products as store
 from markaz.storage.canonical import iso
+from markaz.storage.outbox import enqueue
 from markaz.storage.principals import Principal
 
 PUBLISHER_ROLES = frozenset({Role.MEMBER_ADMIN, Role.CENTRE_ADMIN})
@@ -70,7 +71,6 @@ def publish(
     it could not see anyway. The product is a report row released to the recipients (every read
     path treats it like one) and is disseminated as a `product` event."""
     from markaz.collection import intake
-    from markaz.dissemination.outbox import enqueue
     from markaz.governance import chair
 
     intake.require_writer(principal)

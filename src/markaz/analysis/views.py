@@ -18,6 +18,7 @@ from markaz.errors import InvalidInput, MalformedBody, NotFound
 from markaz.storage import comments as store
 from markaz.storage import reports as report_store
 from markaz.storage.canonical import iso
+from markaz.storage.outbox import enqueue
 from markaz.storage.principals import Principal
 
 MAX_TEXT = 10_000
@@ -171,8 +172,6 @@ def add_comment(
         store.insert_comment(conn, db.dialect, row, told, actor=principal.username)
         public = public_comment(row)
         if told:
-            from markaz.dissemination.outbox import enqueue
-
             # Delivered like any item (webhook, inbox, live stream) if and only if this commits.
             enqueue(
                 conn,

@@ -12,12 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from ulid import ULID
 
 from markaz.centre import Centre
-from markaz.dissemination import outbox
 from markaz.domain.enums import Precedence, ReportStatus, Role
 from markaz.domain.models import ObservationIn, ReportCorrection, ReportCreate
 from markaz.domain.releasability import resolve_releasability
 from markaz.errors import Conflict, Forbidden, InvalidInput, MarkazError, NotFound
 from markaz.processing.normalise import normalise_for_search
+from markaz.storage import outbox
 from markaz.storage import reports as store
 from markaz.storage.circles import active_circles
 from markaz.storage.members import member_codes

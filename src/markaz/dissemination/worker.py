@@ -22,6 +22,7 @@ from sqlalchemy import Connection, event, func, or_, select
 
 from markaz.centre import Centre
 from markaz.dissemination import escalation, outbox, webhook
+from markaz.storage.outbox import NOTIFY_CHANNEL, WAKE_KEY
 from markaz.storage.schema_dissemination import outbox as outbox_table
 from markaz.storage.schema_dissemination import pushes
 
@@ -90,13 +91,13 @@ class Dispatcher:
 
     def _on_commit(self, conn: Connection) -> None:
         # Set by outbox.enqueue in the transaction just committed: no polling delay for FLASH.
-        rank = conn.info.pop(outbox.WAKE_KEY, None)
+        rank = conn.info.pop(WAKE_KEY, None)
         if rank is not None:
             self.ring(int(rank))
 
     def _on_rollback(self, conn: Connection) -> None:
         # What a rolled-back transaction queued was never stored: nothing to wake for.
-        conn.info.pop(outbox.WAKE_KEY, None)
+        conn.info.pop(WAKE_KEY, None)
 
     def _listen(self) -> None:
         """PostgreSQL: other processes' commits NOTIFY; the worker wakes at once."""
@@ -106,7 +107,7 @@ class Dispatcher:
         while not self._stopping.is_set():
             try:
                 with psycopg.connect(url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {outbox.NOTIFY_CHANNEL}")
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     while not self._stopping.is_set():
                         for note in conn.notifies(timeout=0.5):
                             self.ring(int(note.payload) if note.payload.isdigit() else 3)

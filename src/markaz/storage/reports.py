@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.sql import Select
 
-from markaz.dissemination.outbox import enqueue_reports
 from markaz.storage import audit
 from markaz.storage.canonical import iso, object_hash, report_snapshot
 from markaz.storage.dialects import BBox, StorageDialect
+from markaz.storage.outbox import enqueue_reports
 from markaz.storage.schema import jobs, observations, report_access, reports
 
 
