@@ -93,6 +93,14 @@ def test_api_field_errors_are_translated_and_code_and_field_stay(
         headers={**accounts["IQ"].headers, "Accept-Language": "fa"},
     )
     assert bbox.status_code == 422 and "bbox باید چهار عدد باشد" in bbox.json()["error"]["message"]
+    # pydantic's own wording for a field, behind the field's name.
+    long_title = client.post(
+        "/api/v1/reports",
+        json={"title": "x" * 5000, "releasable_to": ["ALL"]},
+        headers={**accounts["IQ"].headers, "Accept-Language": "ru"},
+    )
+    assert long_title.status_code == 422 and long_title.json()["error"]["field"] == "title"
+    assert long_title.json()["error"]["message"].startswith("title: строка должна содержать не более")
     nowhere = client.get("/api/v1/nowhere", headers={"Accept-Language": "ar"})
     assert nowhere.status_code == 404 and nowhere.json()["error"]["message"] == "لا يوجد شيء في هذا العنوان"
 

@@ -103,11 +103,16 @@ def test_signing_in_clears_idle_sessions(centre: Centre) -> None:
 
 
 class Clock:
+    """The application's clock: real time plus `shift`, which grows by `step` at each reading."""
+
     def __init__(self) -> None:
         self.shift = timedelta(0)
+        self.step = timedelta(0)
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.shift
+        at = datetime.now(UTC) + self.shift
+        self.shift += self.step
+        return at
 
 
 @pytest.fixture
@@ -193,3 +198,21 @@ def test_migration_0013_adds_and_removes_the_last_use(centre: Centre) -> None:
     assert _last_seen(centre) == T0
     with centre.db.read() as conn:
         assert find_session(conn, session_id, now=T0 + IDLE - timedelta(seconds=1), idle=IDLE).session
+
+
+def test_the_live_stream_of_a_session_stops_when_the_session_ends(
+    centre: Centre, clocked: tuple[ASGIClient, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from markaz.api import inbox
+
+    monkeypatch.setattr(inbox, "HEARTBEAT_SECONDS", 0.01)
+    client, clock = clocked
+    add_person(centre, "IQ", "iq.analyst")
+    sign_in_form(client, "iq.analyst")
+    # A live session: the stream runs its whole second with several heartbeats.
+    steady = client.get("/api/v1/stream?timeout=1")
+    assert steady.status_code == 200 and steady.text.count(": keep-alive") >= 2
+    # Opened at +0, first heartbeat at +20 (live), second at +40: idle, the stream ends.
+    clock.step = timedelta(minutes=20)
+    ended = client.get("/api/v1/stream?timeout=30")
+    assert ended.status_code == 200 and ended.text.count(": keep-alive") == 1

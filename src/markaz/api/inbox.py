@@ -16,6 +16,7 @@ from markaz.api.responses import JSONBody
 from markaz.dissemination import inbox as inbox_logic
 from markaz.dissemination import stream as stream_logic
 from markaz.errors import InvalidInput, MarkazError
+from markaz.web.auth import session_still_live
 
 router = APIRouter(prefix="/api/v1", tags=["dissemination"])
 HEARTBEAT_SECONDS = 15.0
@@ -92,6 +93,8 @@ async def stream(
             if not items:
                 if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
                     last_beat = time.monotonic()
+                    if not await session_still_live(request, centre):
+                        return  # a browser session that ended (idle, signed out) stops its stream
                     yield b": keep-alive\n\n"
                 if await request.is_disconnected():
                     return

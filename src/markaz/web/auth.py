@@ -96,6 +96,26 @@ async def session_lookup(request: Request, centre: Centre) -> SessionLookup:
     return found
 
 
+async def session_still_live(request: Request, centre: Centre) -> bool:
+    """For a long answer (the live stream) authenticated by the session cookie: is the session
+    still live (not idle, expired or signed out)? True for requests a token authenticated.
+
+    Watching the stream is not a use of the session: it does not postpone the idle timeout.
+    """
+    found: SessionLookup | None = getattr(request.state, "web_session_lookup", None)
+    if found is None or found.session is None:
+        return True
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    at = now(request)
+    idle = timedelta(minutes=centre.settings.session_idle_minutes)
+
+    def check() -> bool:
+        with centre.db.read() as conn:
+            return find_session(conn, cookie, now=at, idle=idle).session is not None
+
+    return await run_in_threadpool(check)
+
+
 async def current_session(request: Request, centre: Centre) -> WebSession | None:
     """The signed-in session of this request, or None."""
     return (await session_lookup(request, centre)).session

@@ -30,6 +30,41 @@ USER_FACING_VALUE_ERRORS = (
 )
 # The API's exception handlers build some answers themselves.
 HANDLER_MODULES = ("api/errors.py",)
+# pydantic's own sentences for the commonest refusals of a request's fields (pydantic-core's
+# wording, with its values as placeholders). They reach people as "field: sentence"; rarer
+# ones, and the detail after a comma in "{detail}", stay in English.
+PYDANTIC_MESSAGES = (
+    "Field required",
+    "Extra inputs are not permitted",
+    "Input should be a valid string",
+    "Input should be a valid integer",
+    "Input should be a valid integer, unable to parse string as an integer",
+    "Input should be a valid integer, got a number with a fractional part",
+    "Input should be a valid number",
+    "Input should be a valid number, unable to parse string as a number",
+    "Input should be a finite number",
+    "Input should be a valid boolean",
+    "Input should be a valid boolean, unable to interpret input",
+    "Input should be a valid list",
+    "Input should be a valid dictionary",
+    "Input should be a valid dictionary or instance of {model}",
+    "Input should be a valid datetime, {detail}",
+    "Input should be a valid datetime or date, {detail}",
+    "Input should be a valid date, {detail}",
+    "Input should be {expected}",
+    "Input should be greater than {gt}",
+    "Input should be greater than or equal to {ge}",
+    "Input should be less than {lt}",
+    "Input should be less than or equal to {le}",
+    "String should have at least {min_length} character",
+    "String should have at least {min_length} characters",
+    "String should have at most {max_length} characters",
+    "String should match pattern {pattern}",
+    "List should have at least {min_length} item after validation, not {actual_length}",
+    "List should have at least {min_length} items after validation, not {actual_length}",
+    "List should have at most {max_length} items after validation, not {actual_length}",
+    "Invalid JSON: {detail}",
+)
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -150,6 +185,8 @@ def templates(package_dir: Path = PACKAGE_DIR) -> dict[str, list[str]]:
                 # A message that is nothing but a value (str(exc)) has nothing to translate.
                 if any(ch.isalpha() for ch in _literal_text(template)):
                     found.setdefault(template, []).append(f"{relative}:{line}")
+    for message in PYDANTIC_MESSAGES:
+        found.setdefault(message, []).append("pydantic:0")
     return found
 
 
@@ -172,6 +209,11 @@ def pot(found: dict[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _location(where: str) -> tuple[str, int]:
+    path, line = where.rsplit(":", 1)
+    return (path if path == "pydantic" else f"src/markaz/{path}", int(line))
+
+
 def update_catalogues(locale_dir: Path, languages: tuple[str, ...] = ("ar", "fa", "ru")) -> dict[str, int]:
     """Add the templates that are new to each errors.po (untranslated), keep the translations
     of the others, and drop those no longer raised; returns how many lack a translation."""
@@ -183,7 +225,7 @@ def update_catalogues(locale_dir: Path, languages: tuple[str, ...] = ("ar", "fa"
     for message, where in sorted(found.items()):
         template.add(
             message,
-            locations=[(f"src/markaz/{w.rsplit(':', 1)[0]}", int(w.rsplit(":", 1)[1])) for w in where],
+            locations=[_location(w) for w in where],
         )
     untranslated: dict[str, int] = {}
     for language in languages:
