@@ -87,5 +87,24 @@
       window.dispatchEvent(new CustomEvent("markaz:delivery", { detail: item }));
     });
   });
+  /* The stream stops for good when the session ends (idle, expired, signed out): then the page
+     says so in its language (the API's sentence) with a link to sign in again, and leaves what
+     was typed on the page alone. */
+  source.addEventListener("error", function () {
+    if (source.readyState !== EventSource.CLOSED || document.getElementById("session-ended")) { return; }
+    window.markaz.api("/api/v1/me").catch(function (err) {
+      if (err.status !== 401) { return; }
+      const note = document.createElement("p");
+      note.id = "session-ended";
+      note.className = "error";
+      note.setAttribute("role", "alert");
+      const again = document.createElement("a");
+      again.href = "/signin?next=" + encodeURIComponent(location.pathname + location.search);
+      again.textContent = err.message;
+      note.appendChild(again);
+      const main = document.getElementById("main") || document.body;
+      main.insertBefore(note, main.firstChild);
+    });
+  });
   window.addEventListener("beforeunload", function () { source.close(); });
 })();
