@@ -1,11 +1,15 @@
 """REST routes for the fused picture: sites, tracks, split and merge, members' quality records."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the site and track routes are made by one
+# function, and FastAPI must see each route's path parameter (`site_id`, `track_id`) as a real
+# annotation object, which a postponed (string) annotation inside a function cannot give it.
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -13,13 +17,15 @@ from markaz.analysis import decisions, fused, quality
 from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
 from markaz.api.filters import parse_bbox
 from markaz.api.responses import JSONBody
+from markaz.centre import Centre
 from markaz.domain.enums import Category
-from markaz.errors import InvalidInput
+from markaz.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["fusion"])
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such item, or not visible to the caller (same answer)"}
 }
+_GEOJSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}}}}
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -70,140 +76,132 @@ def _body(model: type[decisions.SplitRequest] | type[decisions.MergeRequest]) ->
     }
 
 
-@router.get("/sites", summary="Fused sites as the caller sees them (from what it may see only)")
-async def list_sites(
-    centre: CentreDep,
-    principal: CurrentPrincipal,
-    f: FusedFilterDep,
-    limit: Limit = None,
-    cursor: Cursor = None,
-) -> Response:
-    n = _limit(centre, limit)
-    return JSONBody(
-        await run_in_threadpool(lambda: fused.list_sites(centre, principal.member, f, limit=n, cursor=cursor))
-    )
+Page = Callable[..., dict[str, Any]]
 
 
-@router.get(
-    "/sites.geojson",
-    summary="Fused sites as a GeoJSON FeatureCollection",
-    response_class=JSONBody,
-    responses={200: {"content": {"application/geo+json": {}}}},
-)
-async def sites_geojson(
-    centre: CentreDep,
-    principal: CurrentPrincipal,
-    f: FusedFilterDep,
-    limit: Limit = None,
-    cursor: Cursor = None,
-) -> Response:
-    n = _limit(centre, limit)
-    page = await run_in_threadpool(
-        lambda: fused.sites_geojson(centre, principal.member, f, limit=n, cursor=cursor)
-    )
-    return JSONBody(page, media_type="application/geo+json")
+@dataclass(frozen=True)
+class FusedKind:
+    """What differs between the site routes and the track routes."""
+
+    word: str  # site | track
+    prefix: str  # the first letter of its ids
+    other: str  # the other kind, named in the merge error
+    list_items: Page
+    geojson: Page
+    get_item: Callable[[Centre, str, str], dict[str, Any]]
+
+    @property
+    def plural(self) -> str:
+        return self.word + "s"
 
 
-@router.post(
-    "/sites:merge",
-    openapi_extra=_body(decisions.MergeRequest),
-    responses=_NOT_FOUND,
-    summary="Merge sites into one",
-)
-async def merge_sites(centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
-    request = decisions.parse(decisions.MergeRequest, body)
-    if any(not i.startswith("S") for i in request.items):
-        raise InvalidInput("name sites (S...) here; tracks are merged at /api/v1/tracks:merge", field="items")
-    return JSONBody(await run_in_threadpool(decisions.merge, centre, principal, request))
+SITES = FusedKind("site", "S", "track", fused.list_sites, fused.sites_geojson, fused.get_site)
+TRACKS = FusedKind("track", "T", "site", fused.list_tracks, fused.tracks_geojson, fused.get_track)
 
 
-@router.get("/sites/{site_id}", responses=_NOT_FOUND, summary="One site with contributions and explanation")
-async def get_site(site_id: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
-    return JSONBody(await run_in_threadpool(fused.get_site, centre, principal.member, site_id))
+def fused_not_found(word: str, item_id: str) -> Exception:
+    return NotFound(f"there is no {word} {item_id}")
 
 
-@router.post(
-    "/sites/{site_id}:split",
-    openapi_extra=_body(decisions.SplitRequest),
-    responses=_NOT_FOUND,
-    summary="Split observations off a site; the decision sticks and is audited",
-)
-async def split_site(site_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
-    request = decisions.parse(decisions.SplitRequest, body)
-    if not site_id.startswith("S"):
-        raise fused_not_found("site", site_id)
-    return JSONBody(await run_in_threadpool(decisions.split, centre, principal, site_id, request))
+def _add_routes(kind: FusedKind) -> None:
+    """List, GeoJSON, merge, get and split for one kind; route names keep the operation ids."""
+    base = f"/{kind.plural}"
+    ItemId = Annotated[str, Path(alias=f"{kind.word}_id")]
 
-
-@router.get("/tracks", summary="Fused tracks as the caller sees them")
-async def list_tracks(
-    centre: CentreDep,
-    principal: CurrentPrincipal,
-    f: FusedFilterDep,
-    limit: Limit = None,
-    cursor: Cursor = None,
-) -> Response:
-    n = _limit(centre, limit)
-    return JSONBody(
-        await run_in_threadpool(
-            lambda: fused.list_tracks(centre, principal.member, f, limit=n, cursor=cursor)
+    async def list_items(
+        centre: CentreDep,
+        principal: CurrentPrincipal,
+        f: FusedFilterDep,
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> Response:
+        n = _limit(centre, limit)
+        return JSONBody(
+            await run_in_threadpool(
+                lambda: kind.list_items(centre, principal.member, f, limit=n, cursor=cursor)
+            )
         )
+
+    async def geojson(
+        centre: CentreDep,
+        principal: CurrentPrincipal,
+        f: FusedFilterDep,
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> Response:
+        n = _limit(centre, limit)
+        page = await run_in_threadpool(
+            lambda: kind.geojson(centre, principal.member, f, limit=n, cursor=cursor)
+        )
+        return JSONBody(page, media_type="application/geo+json")
+
+    async def merge(centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
+        request = decisions.parse(decisions.MergeRequest, body)
+        if any(not i.startswith(kind.prefix) for i in request.items):
+            raise InvalidInput(
+                f"name {kind.plural} ({kind.prefix}...) here; "
+                f"{kind.other}s are merged at /api/v1/{kind.other}s:merge",
+                field="items",
+            )
+        return JSONBody(await run_in_threadpool(decisions.merge, centre, principal, request))
+
+    async def get(item_id: ItemId, centre: CentreDep, principal: CurrentPrincipal) -> Response:
+        return JSONBody(await run_in_threadpool(kind.get_item, centre, principal.member, item_id))
+
+    async def split(
+        item_id: ItemId, centre: CentreDep, principal: WritePrincipal, body: JsonBody
+    ) -> Response:
+        request = decisions.parse(decisions.SplitRequest, body)
+        if not item_id.startswith(kind.prefix):
+            raise fused_not_found(kind.word, item_id)
+        return JSONBody(await run_in_threadpool(decisions.split, centre, principal, item_id, request))
+
+    router.add_api_route(
+        base,
+        list_items,
+        methods=["GET"],
+        name=f"list_{kind.plural}",
+        summary=f"Fused {kind.plural} as the caller sees them (from what it may see only)",
+    )
+    router.add_api_route(
+        f"{base}.geojson",
+        geojson,
+        methods=["GET"],
+        name=f"{kind.plural}_geojson",
+        summary=f"Fused {kind.plural} as a GeoJSON FeatureCollection",
+        response_class=JSONBody,
+        responses=_GEOJSON,
+    )
+    router.add_api_route(
+        f"{base}:merge",
+        merge,
+        methods=["POST"],
+        name=f"merge_{kind.plural}",
+        summary=f"Merge {kind.plural} into one",
+        openapi_extra=_body(decisions.MergeRequest),
+        responses=_NOT_FOUND,
+    )
+    router.add_api_route(
+        f"{base}/{{{kind.word}_id}}",
+        get,
+        methods=["GET"],
+        name=f"get_{kind.word}",
+        summary=f"One {kind.word} with contributions and explanation",
+        responses=_NOT_FOUND,
+    )
+    router.add_api_route(
+        f"{base}/{{{kind.word}_id}}:split",
+        split,
+        methods=["POST"],
+        name=f"split_{kind.word}",
+        summary=f"Split observations off a {kind.word}; the decision sticks and is audited",
+        openapi_extra=_body(decisions.SplitRequest),
+        responses=_NOT_FOUND,
     )
 
 
-@router.get(
-    "/tracks.geojson",
-    summary="Fused tracks as a GeoJSON FeatureCollection",
-    response_class=JSONBody,
-    responses={200: {"content": {"application/geo+json": {}}}},
-)
-async def tracks_geojson(
-    centre: CentreDep,
-    principal: CurrentPrincipal,
-    f: FusedFilterDep,
-    limit: Limit = None,
-    cursor: Cursor = None,
-) -> Response:
-    n = _limit(centre, limit)
-    page = await run_in_threadpool(
-        lambda: fused.tracks_geojson(centre, principal.member, f, limit=n, cursor=cursor)
-    )
-    return JSONBody(page, media_type="application/geo+json")
-
-
-@router.post(
-    "/tracks:merge",
-    openapi_extra=_body(decisions.MergeRequest),
-    responses=_NOT_FOUND,
-    summary="Merge tracks into one",
-)
-async def merge_tracks(centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
-    request = decisions.parse(decisions.MergeRequest, body)
-    if any(not i.startswith("T") for i in request.items):
-        raise InvalidInput("name tracks (T...) here; sites are merged at /api/v1/sites:merge", field="items")
-    return JSONBody(await run_in_threadpool(decisions.merge, centre, principal, request))
-
-
-@router.get(
-    "/tracks/{track_id}", responses=_NOT_FOUND, summary="One track with contributions and explanation"
-)
-async def get_track(track_id: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
-    return JSONBody(await run_in_threadpool(fused.get_track, centre, principal.member, track_id))
-
-
-@router.post(
-    "/tracks/{track_id}:split",
-    openapi_extra=_body(decisions.SplitRequest),
-    responses=_NOT_FOUND,
-    summary="Split observations off a track",
-)
-async def split_track(
-    track_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
-) -> Response:
-    request = decisions.parse(decisions.SplitRequest, body)
-    if not track_id.startswith("T"):
-        raise fused_not_found("track", track_id)
-    return JSONBody(await run_in_threadpool(decisions.split, centre, principal, track_id, request))
+_add_routes(SITES)
+_add_routes(TRACKS)
 
 
 @router.get(
@@ -213,9 +211,3 @@ async def split_track(
 )
 async def member_quality(code: str, centre: CentreDep, principal: CurrentPrincipal) -> Response:
     return JSONBody(await run_in_threadpool(quality.member_quality, centre, principal.member, code))
-
-
-def fused_not_found(word: str, item_id: str) -> Exception:
-    from markaz.errors import NotFound
-
-    return NotFound(f"there is no {word} {item_id}")
