@@ -129,7 +129,10 @@ def test_the_chair_opens_closes_and_admits_through_the_pages(centre: Centre, peo
         )
         suspend = iq.post("/governance/votes/member", data=member_form)
         assert suspend.status_code == 303
-        assert votes.get(centre, _motion_id(suspend.headers["location"]))["kind"] == "suspend"
+        suspension = _motion_id(suspend.headers["location"])
+        assert votes.get(centre, suspension)["kind"] == "suspend"
+        shown = iq.get("/governance").text.split(f'id="motion-{suspension}"', 1)[1].split("</h3>", 1)[0]
+        assert "Suspension of Member RU (RU)" in " ".join(shown.split())
     _chain_holds(centre)
 
 

@@ -288,7 +288,7 @@ async def add_comment(request: Request, report_id: str) -> Response:
 # ---- retraction and correction (the originator's) -----------------------------------------
 
 
-def _own_active_report(request: Request, session: WebSession, report_id: str) -> dict[str, Any]:
+def _originators_report(request: Request, session: WebSession, report_id: str) -> dict[str, Any]:
     """The report as the originator reads it; others get the page the API's rule gives them.
 
     A report the member may not see is a 404 exactly like a missing one (pull.get_report);
@@ -332,7 +332,7 @@ def kept_observations(report: dict[str, Any]) -> list[dict[str, Any]]:
 async def correction_form(request: Request, report_id: str) -> Response:
     session = await require_session(request)
     try:
-        report = await run_in_threadpool(_own_active_report, request, session, report_id)
+        report = await run_in_threadpool(_originators_report, request, session, report_id)
     except MarkazError as exc:
         return error_page(request, session, exc)
     return await run_in_threadpool(_new_form, request, session, _values_of(report), "", 200, report)
@@ -344,7 +344,7 @@ async def submit_correction(request: Request, report_id: str) -> Response:
     centre = centre_of(request)
     try:
         form = await form_with_csrf(request, session)
-        original = await run_in_threadpool(_own_active_report, request, session, report_id)
+        original = await run_in_threadpool(_originators_report, request, session, report_id)
     except MarkazError as exc:
         return error_page(request, session, exc)
     lists: dict[str, list[str]] = request.state.form_lists
