@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,58 +9,22 @@ from pathlib import Path
 import httpx
 import pytest
 
-MARKAZ = [sys.executable, "-m", "markaz"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _markaz(*args: str, url: str) -> str:
-    out = subprocess.run(
-        [*MARKAZ, *args, "--database-url", url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout
+from tests.reliability._processes import markaz, serve
 
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    _markaz("init", url=database_url)
-    _markaz("member", "add", "IQ", "--name", "Iraq", url=database_url)
-    _markaz("member", "add", "SY", "--name", "Syria", url=database_url)
-    iq = _markaz("token", "create", "--member", "IQ", url=database_url).strip()
-    sy = _markaz("token", "create", "--member", "SY", url=database_url).strip()
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*MARKAZ, "serve", "--database-url", database_url, "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    markaz("init", url=database_url)
+    markaz("member", "add", "IQ", "--name", "Iraq", url=database_url)
+    markaz("member", "add", "SY", "--name", "Syria", url=database_url)
+    iq = markaz("token", "create", "--member", "IQ", url=database_url).stdout.strip()
+    sy = markaz("token", "create", "--member", "SY", url=database_url).stdout.strip()
+    # With the worker thread inside, as `markaz serve` runs by default.
+    running = serve(database_url, tmp_path / "serve.log", worker=True, timeout=30)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "markaz serve did not start"
-            time.sleep(0.1)
-        yield base, iq, sy
+        yield running.base, iq, sy
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        running.stop()
 
 
 def test_served_process(served: tuple[str, str, str]) -> None:
