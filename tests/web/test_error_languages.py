@@ -22,6 +22,8 @@ def test_every_error_template_raised_in_the_code_is_translated() -> None:
     assert "too many requests: this token may make {limit} per minute; retry after {retry_after} s" in found
     assert "your session ended after {minutes} minutes without use; sign in again" in found
     assert len(found) > 250
+    # Phrases handed to a function that puts them into a message, and states, are found too.
+    assert "manage subscriptions" in found and "suspended" in found
     for language in TRANSLATED:
         entries = i18n.error_catalogue_entries(language)
         missing = sorted(f"{t}  ({found[t][0]})" for t in found if not entries.get(t))
@@ -43,6 +45,14 @@ def test_error_text_finds_the_template_and_keeps_the_values() -> None:
     assert i18n.error_text("ru", message) == "releasable_to называет неизвестного члена 'XX'"
     # The most specific template wins over "there is no {kind} {item_id}".
     assert i18n.error_text("ru", "there is no report 01J0") == "нет донесения 01J0"
+    # States and phrases that the code puts into sentences are translated inside them.
+    assert (
+        i18n.error_text("ru", "member IQ is suspended; its access is stopped")
+        == "член IQ в состоянии «приостановлен»; его доступ остановлен"
+    )
+    assert i18n.error_text(
+        "fa", "only a member_admin or centre_admin of the member may manage subscriptions"
+    ).endswith("اشتراک‌ها را مدیریت کند")
     # A field's sentence keeps the field's name in front.
     assert i18n.error_text("ru", "body: body may not be blank") == "body: body не может быть пустым"
     # English, unknown sentences and unknown languages stay as they are.

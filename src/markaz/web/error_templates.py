@@ -65,6 +65,19 @@ PYDANTIC_MESSAGES = (
     "List should have at most {max_length} items after validation, not {actual_length}",
     "Invalid JSON: {detail}",
 )
+# States that f-strings put into messages ("member IQ is suspended"): members, reports,
+# votes, suggestions. Translated on their own, then put into the translated sentence.
+VALUE_WORDS = (
+    "active",
+    "suspended",
+    "withdrawn",
+    "superseded",
+    "retracted",
+    "approved",
+    "rejected",
+    "confirmed",
+    "dismissed",
+)
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -123,6 +136,11 @@ def _error_classes(trees: dict[str, ast.Module]) -> set[str]:
     return found
 
 
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+
+
 def _message_argument(call: ast.Call, position: int = 0) -> ast.expr | None:
     for keyword in call.keywords:
         if keyword.arg == "message":
@@ -132,7 +150,7 @@ def _message_argument(call: ast.Call, position: int = 0) -> ast.expr | None:
     return None
 
 
-def _sites(relative: str, tree: ast.Module, errors: set[str]) -> Iterator[tuple[ast.expr, int]]:
+def _sites(relative: str, tree: ast.AST, errors: set[str]) -> Iterator[tuple[ast.expr, int]]:
     value_errors = relative.startswith(USER_FACING_VALUE_ERRORS)
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name in errors:
@@ -159,8 +177,7 @@ def _sites(relative: str, tree: ast.Module, errors: set[str]) -> Iterator[tuple[
                     yield value, value.lineno
         if not isinstance(node, ast.Call):
             continue
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        name = _called(node)
         if name in errors or (value_errors and name == "ValueError"):
             argument = _message_argument(node)
         elif name == "_answer" and relative in HANDLER_MODULES:
@@ -185,9 +202,46 @@ def templates(package_dir: Path = PACKAGE_DIR) -> dict[str, list[str]]:
                 # A message that is nothing but a value (str(exc)) has nothing to translate.
                 if any(ch.isalpha() for ch in _literal_text(template)):
                     found.setdefault(template, []).append(f"{relative}:{line}")
+    for phrase, where in _phrases(trees, errors):
+        found.setdefault(phrase, []).append(where)
     for message in PYDANTIC_MESSAGES:
         found.setdefault(message, []).append("pydantic:0")
+    for word in VALUE_WORDS:
+        found.setdefault(word, []).append("values:0")
     return found
+
+
+def _phrases(trees: dict[str, ast.Module], errors: set[str]) -> Iterator[tuple[str, str]]:
+    """Literal words handed to a function that puts its parameter into an error message.
+
+    `require_admin(principal, "manage subscriptions")` with `f"... may {what}"` inside:
+    "manage subscriptions" is translated too, and put into the translated sentence.
+    """
+    slots: dict[str, set[tuple[int, str]]] = {}
+    for relative, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            params = [a.arg for a in node.args.posonlyargs + node.args.args]
+            offset = 1 if params[:1] in (["self"], ["cls"]) else 0
+            for argument, _line in _sites(relative, node, errors):
+                for value in ast.walk(argument):
+                    if isinstance(value, ast.FormattedValue) and isinstance(value.value, ast.Name):
+                        name = value.value.id
+                        if name in params:
+                            slots.setdefault(node.name, set()).add((params.index(name) - offset, name))
+    for relative, tree in trees.items():
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            for position, param in slots.get(_called(node), ()):
+                given = [k.value for k in node.keywords if k.arg == param]
+                if not given and 0 <= position < len(node.args):
+                    given = [node.args[position]]
+                for value in given:
+                    if isinstance(value, ast.Constant) and " " in str(value.value):
+                        for phrase in template_of(value):
+                            yield phrase, f"{relative}:{node.lineno}"
 
 
 def _literal_text(template: str) -> str:
@@ -211,7 +265,7 @@ def pot(found: dict[str, list[str]]) -> str:
 
 def _location(where: str) -> tuple[str, int]:
     path, line = where.rsplit(":", 1)
-    return (path if path == "pydantic" else f"src/markaz/{path}", int(line))
+    return (path if path in ("pydantic", "values") else f"src/markaz/{path}", int(line))
 
 
 def update_catalogues(locale_dir: Path, languages: tuple[str, ...] = ("ar", "fa", "ru")) -> dict[str, int]:
