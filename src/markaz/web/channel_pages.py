@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import orjson
@@ -11,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from markaz.dissemination import channels
-from markaz.errors import InvalidInput, MarkazError
+from markaz.errors import MarkazError
 from markaz.storage.web_sessions import WebSession
 from markaz.web.pages import CsrfRefused, centre_of, error_page, form_with_csrf, page, require_session
 
@@ -84,30 +83,27 @@ async def add_endpoint(request: Request) -> Response:
     return await run_in_threadpool(lambda: _channels_page(request, session, new_secret=created))
 
 
-def _number(value: str, field: str) -> float:
+def _number_or_text(value: str) -> float | str:
+    # What cannot be read as a number goes to the dissemination layer as typed, which
+    # refuses it with the API's own sentence.
     try:
-        number = float(value)
+        return float(value)
     except ValueError:
-        raise InvalidInput(f"bbox: {field} is not a number", field="bbox") from None
-    if not math.isfinite(number):
-        raise InvalidInput(f"bbox: {field} is not a finite number", field="bbox")
-    return number
+        return value
 
 
 def subscription_from_form(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
-    """The API's subscription document from the form (validated by the dissemination layer)."""
+    """The API's subscription document from the form; dissemination.channels validates it."""
     body: dict[str, Any] = {"name": form.get("name", "")}
     corners = [form.get(f, "").strip() for f in BBOX_FIELDS]
     if any(corners):
-        if not all(corners):
-            raise InvalidInput("bbox: give all four edges of the area, or none", field="bbox")
-        body["bbox"] = [_number(v, f) for v, f in zip(corners, BBOX_FIELDS, strict=True)]
+        body["bbox"] = [_number_or_text(v) for v in corners if v]
     polygon = form.get("polygon", "").strip()
     if polygon:
         try:
             body["polygon"] = orjson.loads(polygon)
         except orjson.JSONDecodeError:
-            raise InvalidInput("polygon: this is not GeoJSON (JSON text)", field="polygon") from None
+            body["polygon"] = polygon
     if lists.get("categories"):
         body["categories"] = lists["categories"]
     if form.get("min_precedence"):
@@ -137,18 +133,24 @@ async def add_subscription(request: Request) -> Response:
     return RedirectResponse("/channels#subscriptions", status_code=303)
 
 
-@router.post("/channels/{kind}/{item_id}/remove")
-async def remove(request: Request, kind: str, item_id: int) -> Response:
+async def _remove(request: Request, kind: str, item_id: int) -> Response:
     session = await require_session(request)
     centre = centre_of(request)
+    remover = channels.remove_endpoint if kind == "endpoints" else channels.remove_subscription
     try:
         await form_with_csrf(request, session)
-        if kind == "endpoints":
-            await run_in_threadpool(channels.remove_endpoint, centre, session.principal, item_id)
-        elif kind == "subscriptions":
-            await run_in_threadpool(channels.remove_subscription, centre, session.principal, item_id)
-        else:
-            raise InvalidInput("endpoints or subscriptions are removed here", field="kind")
+        await run_in_threadpool(remover, centre, session.principal, item_id)
     except MarkazError as exc:
         return error_page(request, session, exc)
     return RedirectResponse(f"/channels#{kind}", status_code=303)
+
+
+@router.post("/channels/endpoints/{item_id}/remove")
+async def remove_endpoint(request: Request, item_id: int) -> Response:
+    """Stop pushing to an endpoint (its past attempts stay on record)."""
+    return await _remove(request, "endpoints", item_id)
+
+
+@router.post("/channels/subscriptions/{item_id}/remove")
+async def remove_subscription(request: Request, item_id: int) -> Response:
+    return await _remove(request, "subscriptions", item_id)

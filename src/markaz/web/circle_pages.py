@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from markaz.collection.intake import validation_error
-from markaz.errors import MarkazError, NotFound
+from markaz.errors import MarkazError
 from markaz.governance import circles as circle_rules
 from markaz.storage.members import list_members
 from markaz.storage.web_sessions import WebSession
@@ -74,18 +75,23 @@ async def create_circle(request: Request) -> Response:
     return RedirectResponse(f"/governance/circles#circle-{circle['name']}", status_code=303)
 
 
-@router.post("/governance/circles/{name}/{action}")
-async def change_membership(request: Request, name: str, action: str) -> Response:
-    """The caller's member consents to a circle it was named in, or leaves one."""
+async def _membership(request: Request, name: str, change: Callable[..., Any]) -> Response:
     session = await require_session(request)
     try:
         await form_with_csrf(request, session)
-        if action == "consent":
-            await run_in_threadpool(circle_rules.consent, centre_of(request), session.principal, name)
-        elif action == "leave":
-            await run_in_threadpool(circle_rules.leave, centre_of(request), session.principal, name)
-        else:
-            raise NotFound(f"there is no circle action {action!r}; a circle is consented to or left")
+        await run_in_threadpool(change, centre_of(request), session.principal, name)
     except MarkazError as exc:
         return error_page(request, session, exc)
     return RedirectResponse(f"/governance/circles#circle-{name}", status_code=303)
+
+
+@router.post("/governance/circles/{name}/consent")
+async def consent(request: Request, name: str) -> Response:
+    """The caller's member consents to a circle it was named in."""
+    return await _membership(request, name, circle_rules.consent)
+
+
+@router.post("/governance/circles/{name}/leave")
+async def leave(request: Request, name: str) -> Response:
+    """The caller's member leaves a circle; past reports keep their recipients."""
+    return await _membership(request, name, circle_rules.leave)

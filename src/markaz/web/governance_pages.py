@@ -21,7 +21,6 @@ from markaz.web.pages import CsrfRefused, centre_of, error_page, form_with_csrf,
 
 router = APIRouter(include_in_schema=False)
 CHOICES = ("approve", "reject", "abstain")
-MEMBER_VOTES = ("suspend", "reinstate")
 NAME_LANGUAGES = ("en", "ar", "fa", "ru")
 
 
@@ -98,12 +97,16 @@ def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
         raise validation_error(exc) from None
 
 
-def deadline_of(value: str) -> datetime:
-    """A `datetime-local` field, read as UTC (the page says so)."""
+def deadline_of(value: str) -> datetime | str:
+    """A `datetime-local` field, read as UTC (the page says so).
+
+    What does not read as a date and time goes to the vote's own validation as typed, which
+    refuses it with the API's sentence.
+    """
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidInput("give the deadline as a date and time (UTC)", field="deadline") from None
+        return value
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
@@ -117,7 +120,6 @@ def _new_vote_page(
             "values": {"deadline": default_deadline, **values},
             "error": error,
             "name_languages": NAME_LANGUAGES,
-            "member_votes": MEMBER_VOTES,
         }
     )
     return page(request, "vote_new.html", context, session=session, status=status)
@@ -166,8 +168,7 @@ async def open_accession(request: Request) -> Response:
     return RedirectResponse(f"/governance#motion-{motion['id']}", status_code=303)
 
 
-@router.post("/governance/votes/member")
-async def open_member_vote(request: Request) -> Response:
+async def _open_member_vote(request: Request, kind: str) -> Response:
     session = await require_session(request)
     centre = centre_of(request)
     try:
@@ -175,9 +176,6 @@ async def open_member_vote(request: Request) -> Response:
     except CsrfRefused as exc:
         return error_page(request, session, exc)
     try:
-        kind = form.get("kind", "")
-        if kind not in MEMBER_VOTES:
-            raise InvalidInput("choose a suspension or a reinstatement", field="kind")
         deadline = _parse(votes.MotionRequest, {"deadline": deadline_of(form.get("member_deadline", ""))})
         motion = await run_in_threadpool(
             votes.open_member_vote,
@@ -191,6 +189,16 @@ async def open_member_vote(request: Request) -> Response:
         values = {k: v for k, v in form.items() if k != "csrf_token"}
         return await run_in_threadpool(_new_vote_page, request, session, values, exc.message, exc.status)
     return RedirectResponse(f"/governance#motion-{motion['id']}", status_code=303)
+
+
+@router.post("/governance/votes/suspend")
+async def open_suspension(request: Request) -> Response:
+    return await _open_member_vote(request, "suspend")
+
+
+@router.post("/governance/votes/reinstate")
+async def open_reinstatement(request: Request) -> Response:
+    return await _open_member_vote(request, "reinstate")
 
 
 @router.post("/governance/motions/{motion_id}/close")
