@@ -178,12 +178,10 @@ def build(
         key=lambda r: (-r["confidence"], r["grading"][0], r["observation_id"]),
     )
     fused = _fused(centre, fused_viewer, req, generated) if fused_viewer else None
-    features = [
-        {"category": o["category"], "geometry": o["geometry"], "label": o["title"]} for o in observations
-    ]
+    features = [{"category": o["category"], "geometry": o["geometry"]} for o in observations]
     if fused is not None:
         features += [
-            {"category": i["category"], "geometry": i["geometry"], "label": i["id"]}
+            {"category": i["category"], "geometry": i["geometry"]}
             for i in fused["sites"] + fused["tracks"]
             if i.get("geometry")
         ]

@@ -79,68 +79,129 @@ class Projection:
         return 111.32 / self.scale
 
 
-def _symbol(shape: str, colour: str, x: float, y: float, r: float = 5.0) -> str:
-    if shape in ("circle", "dot"):
-        radius = r if shape == "circle" else r * 0.7
-        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{radius:.1f}" fill="{colour}"/>'
+def _ring(x: float, y: float, r: float) -> str:
+    """A circle as two arcs, so any number of them fit in one path."""
+    return f"M{x - r:.1f},{y:.1f}a{r:.1f},{r:.1f} 0 1,0 {2 * r:.1f},0a{r:.1f},{r:.1f} 0 1,0 {-2 * r:.1f},0Z"
+
+
+def _marks(shape: str, x: float, y: float, r: float = 5.0) -> tuple[str, str]:
+    """One point's symbol as path data: (filled part, stroked part)."""
+    if shape == "circle":
+        return _ring(x, y, r), ""
+    if shape == "dot":
+        return _ring(x, y, r * 0.7), ""
     if shape == "ring":
-        return (
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="none" stroke="{colour}" '
-            'stroke-width="2.2"/>'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="1.6" fill="{colour}"/>'
-        )
+        return _ring(x, y, 1.6), _ring(x, y, r)
     if shape == "square":
-        side = 2 * r
-        return (
-            f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{side:.1f}" height="{side:.1f}" fill="{colour}"/>'
-        )
+        return f"M{x - r:.1f},{y - r:.1f}h{2 * r:.1f}v{2 * r:.1f}h{-2 * r:.1f}Z", ""
     if shape == "triangle":
-        return (
-            f'<polygon points="{x:.1f},{y - r * 1.2:.1f} {x - r:.1f},{y + r * 0.8:.1f} '
-            f'{x + r:.1f},{y + r * 0.8:.1f}" fill="{colour}"/>'
-        )
+        return f"M{x:.1f},{y - r * 1.2:.1f}L{x - r:.1f},{y + r * 0.8:.1f}L{x + r:.1f},{y + r * 0.8:.1f}Z", ""
     if shape == "diamond":
         return (
-            f'<polygon points="{x:.1f},{y - r * 1.2:.1f} {x + r:.1f},{y:.1f} {x:.1f},{y + r * 1.2:.1f} '
-            f'{x - r:.1f},{y:.1f}" fill="{colour}"/>'
+            f"M{x:.1f},{y - r * 1.2:.1f}L{x + r:.1f},{y:.1f}L{x:.1f},{y + r * 1.2:.1f}L{x - r:.1f},{y:.1f}Z",
+            "",
         )
     if shape == "cross":
         return (
-            f'<path d="M{x - r:.1f},{y - r:.1f}L{x + r:.1f},{y + r:.1f}M{x + r:.1f},{y - r:.1f}'
-            f'L{x - r:.1f},{y + r:.1f}" stroke="{colour}" stroke-width="2.4"/>'
+            "",
+            f"M{x - r:.1f},{y - r:.1f}L{x + r:.1f},{y + r:.1f}"
+            f"M{x + r:.1f},{y - r:.1f}L{x - r:.1f},{y + r:.1f}",
         )
-    # lines (movement, smuggling) in the legend: a short stroke
-    dash = DASHES.get("smuggling_route") if shape == "dashed" else ""
+    # a line category in the legend: a short stroke
+    return "", f"M{x - 2 * r:.1f},{y:.1f}L{x + 2 * r:.1f},{y:.1f}"
+
+
+_STROKE_WIDTH = {"ring": 2.2, "cross": 2.4, "line": 2.5, "dashed": 2.5}
+
+
+def _paths(category: str, fill: Sequence[str], stroke: Sequence[str], shape: str | None = None) -> str:
+    """Path elements for many symbols of one category: one filled, one stroked."""
+    symbol_shape, colour = STYLES.get(category, STYLES["other"])
+    shape = shape or symbol_shape
+    out = ""
+    if fill:
+        out += f'<path d="{"".join(fill)}" fill="{colour}"/>'
+    if stroke:
+        dash = DASHES.get("smuggling_route") if shape == "dashed" else ""
+        out += (
+            f'<path d="{"".join(stroke)}" fill="none" stroke="{colour}" '
+            f'stroke-width="{_STROKE_WIDTH.get(shape, 2.5)}"'
+            + (f' stroke-dasharray="{dash}"' if dash else "")
+            + "/>"
+        )
+    return out
+
+
+def _arrowhead(end: tuple[float, float], before: tuple[float, float]) -> str:
+    """A filled arrowhead at a line's last position, along its last segment."""
+    dx, dy = end[0] - before[0], end[1] - before[1]
+    length = math.hypot(dx, dy)
+    if length < 1e-6:
+        return ""
+    ux, uy = dx / length, dy / length
+    tip = (end[0] + 2 * ux, end[1] + 2 * uy)
+    base = (end[0] - 7 * ux, end[1] - 7 * uy)
     return (
-        f'<path d="M{x - 2 * r:.1f},{y:.1f}L{x + 2 * r:.1f},{y:.1f}" stroke="{colour}" stroke-width="2.5"'
-        + (f' stroke-dasharray="{dash}"' if dash else "")
-        + "/>"
+        f"M{tip[0]:.1f},{tip[1]:.1f}L{base[0] - 4.5 * uy:.1f},{base[1] + 4.5 * ux:.1f}"
+        f"L{base[0] + 4.5 * uy:.1f},{base[1] - 4.5 * ux:.1f}Z"
     )
 
 
-def _geometry(proj: Projection, category: str, geometry: Mapping[str, Any]) -> str:
-    shape, colour = STYLES.get(category, STYLES["other"])
-    kind, coords = geometry["type"], geometry["coordinates"]
-    if kind == "Point":
-        x, y = proj.xy(coords[0], coords[1])
-        # Lines' categories seen as points (a sighting of a moving group) get a filled circle.
-        return _symbol("circle" if shape in ("line", "dashed") else shape, colour, x, y)
-    if kind == "LineString":
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (proj.xy(c[0], c[1]) for c in coords))
+def _layers(proj: Projection, features: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The features as three layers, areas under lines under points, so nothing small hides under
+    something large; in each, one group per category holding a few paths, whatever the number of
+    features (a path element per feature made large reports slow to print)."""
+    areas: dict[str, list[str]] = {}
+    lines: dict[str, list[str]] = {}
+    heads: dict[str, list[str]] = {}
+    fills: dict[str, list[str]] = {}
+    strokes: dict[str, list[str]] = {}
+    for f in features:
+        category = str(f["category"])
+        shape = STYLES.get(category, STYLES["other"])[0]
+        kind, coords = f["geometry"]["type"], f["geometry"]["coordinates"]
+        if kind == "Point":
+            x, y = proj.xy(coords[0], coords[1])
+            # Lines' categories seen as points (a sighting of a moving group) get a filled circle.
+            fill, stroke = _marks("circle" if shape in ("line", "dashed") else shape, x, y)
+            if fill:
+                fills.setdefault(category, []).append(fill)
+            if stroke:
+                strokes.setdefault(category, []).append(stroke)
+        elif kind == "LineString" and len(coords) >= 2:
+            pts = [proj.xy(c[0], c[1]) for c in coords]
+            lines.setdefault(category, []).append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in pts))
+            heads.setdefault(category, []).append(_arrowhead(pts[-1], pts[-2]))
+        elif kind == "Polygon":
+            areas.setdefault(category, []).append(
+                "".join(
+                    "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in (proj.xy(c[0], c[1]) for c in ring)) + "Z"
+                    for ring in coords
+                )
+            )
+    out: list[str] = []
+    for category, d in areas.items():
+        colour = STYLES.get(category, STYLES["other"])[1]
+        out.append(
+            f'<g class={quoteattr("cat-" + category)}><path d="{"".join(d)}" fill="{colour}" '
+            f'fill-opacity="0.25" stroke="{colour}" stroke-width="1.5"/></g>'
+        )
+    for category, d in lines.items():
+        colour = STYLES.get(category, STYLES["other"])[1]
         dash = DASHES.get(category, "4 3")
-        end_x, end_y = proj.xy(coords[-1][0], coords[-1][1])
-        return (
-            f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="2.5"'
+        out.append(
+            f'<g class={quoteattr("cat-" + category)}><path d="{"".join(d)}" fill="none" '
+            f'stroke="{colour}" stroke-width="2.5" stroke-linejoin="round"'
             + (f' stroke-dasharray="{dash}"' if dash else "")
-            + f' marker-end="url(#arrow)"/><circle cx="{end_x:.1f}" cy="{end_y:.1f}" r="2" fill="{colour}"/>'
+            + f'/><path d="{"".join(heads[category])}" fill="#333"/></g>'
         )
-    if kind == "Polygon":
-        d = " ".join(
-            "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in (proj.xy(c[0], c[1]) for c in ring)) + "Z"
-            for ring in coords
+    for category in {**fills, **strokes}:
+        out.append(
+            f"<g class={quoteattr('cat-' + category)}>"
+            + _paths(category, fills.get(category, []), strokes.get(category, []))
+            + "</g>"
         )
-        return f'<path d="{d}" fill="{colour}" fill-opacity="0.25" stroke="{colour}" stroke-width="1.5"/>'
-    return ""
+    return out
 
 
 def _graticule(proj: Projection) -> list[str]:
@@ -208,10 +269,11 @@ def legend(features: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
 
 
 def symbol_svg(category: str) -> str:
-    shape, colour = STYLES.get(category, STYLES["other"])
+    shape = STYLES.get(category, STYLES["other"])[0]
+    fill, stroke = _marks(shape, 12, 7)
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="14" viewBox="0 0 24 14">'
-        + _symbol(shape, colour, 12, 7)
+        + _paths(category, [fill] if fill else [], [stroke] if stroke else [])
         + "</svg>"
     )
 
@@ -255,10 +317,7 @@ def render_map(
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="sitrep-map" width="{w}" height="{h}" '
         f'viewBox="0 0 {w} {h}" font-family="Noto Sans, DejaVu Sans, sans-serif" role="img">',
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="8" refY="5" markerWidth="9" markerHeight="9" '
-        'markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
-        '<path d="M0,0L10,5L0,10z" fill="#333"/></marker>'
-        f'<clipPath id="frame"><rect x="{MARGIN}" y="{MARGIN}" width="{proj.inner_w:.1f}" '
+        f'<defs><clipPath id="frame"><rect x="{MARGIN}" y="{MARGIN}" width="{proj.inner_w:.1f}" '
         f'height="{proj.inner_h:.1f}"/></clipPath></defs>',
         f'<rect x="{MARGIN}" y="{MARGIN}" width="{proj.inner_w:.1f}" height="{proj.inner_h:.1f}" '
         'fill="#e8f0f5" stroke="none"/>',
@@ -279,14 +338,7 @@ def render_map(
             f'<text x="{x + 5:.1f}" y="{y - 3:.1f}">{escape(town.name)}</text>'
         )
     out.append("</g>")
-    # Areas first, then lines, then points, so nothing small hides under something large.
-    order = {"Polygon": 0, "LineString": 1, "Point": 2}
-    for f in sorted(features, key=lambda f: order.get(f["geometry"]["type"], 3)):
-        category = str(f["category"])
-        title = f"<title>{escape(str(f.get('label') or category))}</title>"
-        out.append(
-            f"<g class={quoteattr('cat-' + category)}>{title}{_geometry(proj, category, f['geometry'])}</g>"
-        )
+    out += _layers(proj, features)
     out.append("</g>")
     out.append(_scale_bar(proj))
     out.append(_north(proj))

@@ -10,10 +10,36 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.analysis import sitrep, sitrep_products
+from markaz.analysis.sitrep_render import style_source
 from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
 from markaz.api.responses import JSONBody
+from markaz.api.security import content_security_policy
+from markaz.centre import Centre
 
 router = APIRouter(prefix="/api/v1", tags=["situation reports"])
+
+
+def allow_style(policy: str, source: str) -> str:
+    """`policy` with `source` added to its style-src (made from default-src when absent)."""
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    names = [d.split()[0].lower() for d in directives]
+    if "style-src" in names:
+        i = names.index("style-src")
+        directives[i] = f"{directives[i]} {source}"
+    else:
+        fallback = directives[names.index("default-src")].split()[1:] if "default-src" in names else []
+        directives.append(" ".join(["style-src", *fallback, source]))
+    return "; ".join(directives)
+
+
+def rendered(centre: Centre, media_type: str, content: bytes) -> Response:
+    """A rendered report. The HTML carries its style sheet in a <style> block (one file that
+    works saved and offline); this response's policy admits exactly that block by its hash."""
+    headers = {}
+    if media_type.startswith("text/html"):
+        policy = content_security_policy(centre.settings)
+        headers["Content-Security-Policy"] = allow_style(policy, style_source())
+    return Response(content, media_type=media_type, headers=headers)
 
 
 @router.get(
@@ -43,7 +69,7 @@ async def get_sitrep(
 ) -> Response:
     req = sitrep.parse_request(since=since, until=until, bbox=bbox, lang=lang, fmt=format)
     media_type, content = await run_in_threadpool(sitrep.member_sitrep, centre, principal.member, req)
-    return Response(content, media_type=media_type)
+    return rendered(centre, media_type, content)
 
 
 _PRODUCT_BODY: dict[str, Any] = {
@@ -116,4 +142,4 @@ async def get_product(
     media_type, content = await run_in_threadpool(
         sitrep_products.get_product, centre, principal.member, product_id, format
     )
-    return Response(content, media_type=media_type)
+    return rendered(centre, media_type, content)
