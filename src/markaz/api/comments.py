@@ -10,13 +10,12 @@ from starlette.responses import Response
 
 from markaz.analysis import views
 from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
+from markaz.api.paging import Limit, page_limit
 from markaz.api.responses import JSONBody
-from markaz.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["views"])
 
 Cursor = Annotated[str | None, Query(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$", description="next_cursor")]
-Limit = Annotated[int | None, Query(ge=1)]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such item, or not visible to the caller (the same answer)"}
 }
@@ -44,18 +43,10 @@ _BODY = {
 }
 
 
-def _limit(centre_max: int, default: int, limit: int | None) -> int:
-    if limit is None:
-        return default
-    if limit > centre_max:
-        raise InvalidInput(f"limit may be at most {centre_max}", field="limit")
-    return limit
-
-
 async def _list(
     centre: Any, principal: Any, kind: str, item_id: str, limit: int | None, cursor: str | None
 ) -> Response:
-    n = _limit(centre.settings.max_page_size, centre.settings.default_page_size, limit)
+    n = page_limit(centre, limit)
     page = await run_in_threadpool(
         views.list_comments, centre, principal.member, kind, item_id, limit=n, after=cursor
     )
@@ -146,6 +137,6 @@ async def add_track_comment(
 async def list_notifications(
     centre: CentreDep, principal: CurrentPrincipal, limit: Limit = None, cursor: Cursor = None
 ) -> Response:
-    n = _limit(centre.settings.max_page_size, centre.settings.default_page_size, limit)
+    n = page_limit(centre, limit)
     page = await run_in_threadpool(views.notifications, centre, principal.member, limit=n, after=cursor)
     return JSONBody(page)

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal
-from markaz.api.inbox import page_size
+from markaz.api.paging import Cursor, Limit, page_limit
 from markaz.api.responses import JSONBody
 from markaz.dissemination import board as board_logic
 
@@ -27,10 +27,10 @@ async def delivery_board(
     state: Annotated[
         str | None, Query(description="queued | received | acknowledged | overdue | dead")
     ] = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
-    n = page_size(centre.settings.max_page_size, limit, centre.settings.default_page_size)
+    n = page_limit(centre, limit)
     page = await run_in_threadpool(
         lambda: board_logic.board(centre, principal, member=member, state=state, limit=n, cursor=cursor)
     )

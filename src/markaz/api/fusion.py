@@ -16,6 +16,7 @@ from starlette.responses import Response
 from markaz.analysis import decisions, fused, quality
 from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
 from markaz.api.filters import parse_bbox
+from markaz.api.paging import Cursor, Limit, page_limit
 from markaz.api.responses import JSONBody
 from markaz.centre import Centre
 from markaz.domain.enums import Category
@@ -55,16 +56,6 @@ def fused_filter(
 
 
 FusedFilterDep = Annotated[fused.FusedFilter, Depends(fused_filter)]
-Limit = Annotated[int | None, Query(ge=1)]
-Cursor = Annotated[str | None, Query(max_length=500)]
-
-
-def _limit(centre: Any, limit: int | None) -> int:
-    if limit is None:
-        return int(centre.settings.default_page_size)
-    if limit > centre.settings.max_page_size:
-        raise InvalidInput(f"limit may be at most {centre.settings.max_page_size}", field="limit")
-    return limit
 
 
 def _body(model: type[decisions.SplitRequest] | type[decisions.MergeRequest]) -> dict[str, Any]:
@@ -115,7 +106,7 @@ def _add_routes(kind: FusedKind) -> None:
         limit: Limit = None,
         cursor: Cursor = None,
     ) -> Response:
-        n = _limit(centre, limit)
+        n = page_limit(centre, limit)
         return JSONBody(
             await run_in_threadpool(
                 lambda: kind.list_items(centre, principal.member, f, limit=n, cursor=cursor)
@@ -129,7 +120,7 @@ def _add_routes(kind: FusedKind) -> None:
         limit: Limit = None,
         cursor: Cursor = None,
     ) -> Response:
-        n = _limit(centre, limit)
+        n = page_limit(centre, limit)
         page = await run_in_threadpool(
             lambda: kind.geojson(centre, principal.member, f, limit=n, cursor=cursor)
         )

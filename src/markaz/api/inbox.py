@@ -12,33 +12,26 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from markaz.api.deps import CentreDep, CurrentPrincipal, WritePrincipal
+from markaz.api.paging import Cursor, Limit, page_limit
 from markaz.api.responses import JSONBody
 from markaz.dissemination import inbox as inbox_logic
 from markaz.dissemination import stream as stream_logic
-from markaz.errors import InvalidInput, MarkazError
+from markaz.errors import MarkazError
 from markaz.web.auth import session_still_live
 
 router = APIRouter(prefix="/api/v1", tags=["dissemination"])
 HEARTBEAT_SECONDS = 15.0
 
 
-def page_size(centre_max: int, limit: int | None, default: int) -> int:
-    if limit is None:
-        return default
-    if limit > centre_max:
-        raise InvalidInput(f"limit may be at most {centre_max}", field="limit")
-    return limit
-
-
 @router.get("/inbox", summary="The caller's deliveries, by precedence then newest first, with their state")
 async def get_inbox(
     centre: CentreDep,
     principal: CurrentPrincipal,
-    limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
     state: Annotated[str | None, Query(description="unacknowledged | acknowledged | overdue")] = None,
 ) -> Response:
-    n = page_size(centre.settings.max_page_size, limit, centre.settings.default_page_size)
+    n = page_limit(centre, limit)
     return JSONBody(
         await run_in_threadpool(inbox_logic.inbox, centre, principal, limit=n, cursor=cursor, state=state)
     )

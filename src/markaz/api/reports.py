@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
 from markaz.api.filters import FilterDep
+from markaz.api.paging import Cursor, Limit, page_limit, page_size
 from markaz.api.responses import JSONBody
 from markaz.collection import intake
 from markaz.dissemination import pull
@@ -55,14 +56,6 @@ def _parse(model: type[ReportCreate] | type[RetractRequest], body: Any) -> Any:
         return model.model_validate(body)
     except ValidationError as exc:
         raise intake.validation_error(exc) from None
-
-
-def _limit(centre_max: int, limit: int | None, default: int) -> int:
-    if limit is None:
-        return default
-    if limit > centre_max:
-        raise InvalidInput(f"limit may be at most {centre_max}", field="limit")
-    return limit
 
 
 @router.post(
@@ -137,10 +130,10 @@ async def list_reports(
     centre: CentreDep,
     principal: CurrentPrincipal,
     f: FilterDep,
-    limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
-    n = _limit(centre.settings.max_page_size, limit, centre.settings.default_page_size)
+    n = page_limit(centre, limit)
     page = await run_in_threadpool(pull.list_reports, centre, principal.member, f, limit=n, cursor=cursor)
     return JSONBody(page)
 
@@ -202,10 +195,11 @@ async def observations_geojson(
     centre: CentreDep,
     principal: CurrentPrincipal,
     f: FilterDep,
-    limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Limit = None,
+    cursor: Cursor = None,
 ) -> Response:
-    n = _limit(centre.settings.max_page_size * 10, limit, centre.settings.max_page_size)
+    # Map clients take larger pages: ten times the list maximum, the list maximum by default.
+    n = page_size(centre.settings.max_page_size * 10, limit, centre.settings.max_page_size)
     page = await run_in_threadpool(
         pull.observations_geojson, centre, principal.member, f, limit=n, cursor=cursor
     )
