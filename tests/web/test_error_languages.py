@@ -152,3 +152,13 @@ def test_a_refused_form_and_the_pages_api_calls_speak_the_users_language(
     assert refused.status_code == 403
     assert refused.json()["error"]["message"].startswith("запрос браузера, который что-то изменяет")
     assert refused.json()["error"]["code"] == "forbidden"
+
+
+def test_a_refused_vote_says_why_in_arabic(browser_client: ASGIClient, people: dict[str, str]) -> None:
+    csrf = sign_in(browser_client, "sy.analyst")
+    _choose(browser_client, csrf, "ar")
+    refused = browser_client.post(
+        "/governance/motions/M1/vote", data={"csrf_token": csrf, "choice": "approve"}
+    )
+    assert refused.status_code == 403 and 'dir="rtl"' in refused.text
+    assert "يصوّت العضو عبر مسؤول العضو (member_admin) الخاص به" in refused.text
