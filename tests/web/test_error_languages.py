@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.web import error_templates, i18n
-from tests.asgi_client import ASGIClient
+from tests.asgi_client import ASGIClient, asgi_client
 from tests.conftest import Account
 from tests.web.conftest import sign_in
 
@@ -162,3 +163,16 @@ def test_a_refused_vote_says_why_in_arabic(browser_client: ASGIClient, people: d
     )
     assert refused.status_code == 403 and 'dir="rtl"' in refused.text
     assert "يصوّت العضو عبر مسؤول العضو (member_admin) الخاص به" in refused.text
+
+
+def test_a_rate_limit_is_explained_in_persian_with_retry_after_kept(
+    centre: Centre, accounts: dict[str, Account]
+) -> None:
+    settings = centre.settings.model_copy(update={"rate_limit_per_minute": 2})
+    headers = {**accounts["IQ"].headers, "Accept-Language": "fa"}
+    with asgi_client(create_app(settings, centre)) as client:
+        answers = [client.get("/api/v1/me", headers=headers) for _ in range(3)]
+    refused = answers[2]
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+    assert refused.json()["error"]["message"].startswith("درخواست‌های بیش از حد: این توکن می‌تواند 2 درخواست")
+    assert int(refused.headers["retry-after"]) >= 1 and refused.headers["content-language"] == "fa"
