@@ -67,6 +67,9 @@ def test_accept_language_is_read_in_order() -> None:
     assert i18n.error_language("de-DE,ru;q=0.8") == "ru"
     assert i18n.error_language("en-GB,ar;q=0.5") == "en"
     assert i18n.error_language(None) == "en"
+    assert i18n.error_language("en;q=0.3, ar;q=0.8") == "ar"
+    assert i18n.error_language("ar;q=0, ru") == "ru"
+    assert i18n.error_language("ar;q=zero") == "en"
 
 
 @pytest.mark.parametrize(

@@ -184,9 +184,22 @@ def error_text(language: str, message: str, _depth: int = 0) -> str:
 
 
 def error_language(accept_language: str | None) -> str:
-    """The language an API caller asked for in Accept-Language (first known one), else English."""
-    for part in (accept_language or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
+    """The language an API caller prefers in Accept-Language among en, ar, fa, ru, else English.
+
+    Preference by quality (`q=`), then by order; `q=0` means "not this one".
+    """
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate((accept_language or "")[:500].split(",")):
+        code, *params = part.split(";")
+        quality = 1.0
+        for param in params:
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        language = code.strip().lower()[:2]
+        if language in LANGUAGES and quality > 0:
+            ranked.append((-quality, position, language))
+    return min(ranked)[2] if ranked else "en"
