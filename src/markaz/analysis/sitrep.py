@@ -13,6 +13,7 @@ from markaz.analysis.sitrep_map import legend, padded_bbox, render_map
 from markaz.analysis.sitrep_places import nearest_town, outlines_in, towns_in
 from markaz.centre import Centre
 from markaz.domain.enums import Category
+from markaz.domain.query import as_utc, parse_bbox
 from markaz.errors import InvalidInput
 from markaz.storage import sitreps as store
 from markaz.storage.canonical import iso
@@ -37,12 +38,6 @@ class SitrepRequest:
     format: str
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def parse_request(
     *,
     since: datetime | None,
@@ -54,15 +49,13 @@ def parse_request(
     now: datetime | None = None,
 ) -> SitrepRequest:
     """Check a request once, for the API and the CLI alike; defaults: the last 24 hours."""
-    from markaz.api.filters import parse_bbox
-
     if lang not in LANGUAGES:
         raise InvalidInput(f"lang must be one of {', '.join(LANGUAGES)}", field="lang")
     if fmt not in formats:
         raise InvalidInput(f"format must be one of {', '.join(formats)}", field="format")
-    end = _aware(until) or (now or datetime.now(UTC))
+    end = as_utc(until) or (now or datetime.now(UTC))
     try:
-        start = _aware(since) or end - DEFAULT_PERIOD
+        start = as_utc(since) or end - DEFAULT_PERIOD
     except OverflowError:
         raise InvalidInput(
             "until is too early for a default period; give since as well", field="until"

@@ -6,7 +6,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -15,11 +15,11 @@ from starlette.responses import Response
 
 from markaz.analysis import decisions, fused, quality
 from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
-from markaz.api.filters import parse_bbox
 from markaz.api.paging import Cursor, Limit, page_limit
 from markaz.api.responses import JSONBody
 from markaz.centre import Centre
 from markaz.domain.enums import Category
+from markaz.domain.query import as_utc, parse_bbox
 from markaz.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api/v1", tags=["fusion"])
@@ -27,12 +27,6 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such item, or not visible to the caller (same answer)"}
 }
 _GEOJSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/geo+json": {}}}}
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def fused_filter(
@@ -48,8 +42,8 @@ def fused_filter(
 ) -> fused.FusedFilter:
     return fused.FusedFilter(
         bbox=parse_bbox(bbox) if bbox is not None else None,
-        since=_aware(since),
-        until=_aware(until),
+        since=as_utc(since),
+        until=as_utc(until),
         category=category.value if category else None,
         contested=contested,
     )

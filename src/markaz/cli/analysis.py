@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
 import typer
 
-from markaz.api.filters import parse_bbox
 from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
 from markaz.cli.members import acting_as, check_code
 from markaz.domain.enums import Category
+from markaz.domain.query import as_utc, parse_bbox
 
 site_app = typer.Typer(help="Fused sites, as one member sees them; split and merge.", no_args_is_help=True)
 track_app = typer.Typer(help="Fused tracks, as one member sees them; split and merge.", no_args_is_help=True)
 
 MEMBER = typer.Option(..., "--member", help="read as this member: only what it may see")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 def _echo_json(value: Any) -> None:
@@ -55,8 +51,8 @@ def _list(kind: str) -> Any:
         centre = centre_for(database_url)
         f = fused.FusedFilter(
             bbox=parse_bbox(bbox) if bbox else None,
-            since=_aware(since),
-            until=_aware(until),
+            since=as_utc(since),
+            until=as_utc(until),
             category=category.value if category else None,
             contested=contested,
         )

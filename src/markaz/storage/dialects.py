@@ -9,9 +9,8 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, literal_column, select, text
 from sqlalchemy.sql import Select
 
+from markaz.domain.query import BBox as BBox  # the storage layer's name for it, too
 from markaz.storage.schema import audit_head, observations, reports
-
-BBox = tuple[float, float, float, float]
 
 
 class StorageDialect:
