@@ -141,7 +141,7 @@ def _fused_table(lang: str, items: Sequence[Mapping[str, Any]], why: bool = Fals
                 str(c.get("reason") or c.get("kind") or c) if isinstance(c, Mapping) else str(c)
                 for c in reasons
             )
-            out.append(Markup("<td>{}</td>").format(text or "—"))
+            out.append(Markup("<td><bdi>{}</bdi></td>").format(text or "—"))
         out.append(Markup("</tr>"))
     out.append(Markup("</tbody></table>"))
     return Markup("").join(out)
