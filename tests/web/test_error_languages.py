@@ -179,3 +179,16 @@ def test_a_rate_limit_is_explained_in_persian_with_retry_after_kept(
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
     assert refused.json()["error"]["message"].startswith("درخواست‌های بیش از حد: این توکن می‌تواند 2 درخواست")
     assert int(refused.headers["retry-after"]) >= 1 and refused.headers["content-language"] == "fa"
+
+
+def test_a_batchs_refused_items_follow_accept_language(
+    client: ASGIClient, accounts: dict[str, Account]
+) -> None:
+    batch = [{"title": "fine", "releasable_to": ["ALL"]}, {"title": "bad", "releasable_to": ["ZZ"]}]
+    answer = client.post(
+        "/api/v1/reports:batch", json=batch, headers={**accounts["IQ"].headers, "Accept-Language": "ar"}
+    )
+    assert answer.status_code == 200 and answer.json()["created"] == 1
+    refused = answer.json()["results"][1]["error"]
+    assert refused["code"] == "invalid" and "releasable_to" in refused["field"]
+    assert "يذكر عضوًا غير معروف" in refused["message"] and "ZZ" in refused["message"]

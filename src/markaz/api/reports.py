@@ -24,6 +24,7 @@ from markaz.domain.models import (
     RetractRequest,
 )
 from markaz.errors import InvalidInput, MalformedBody
+from markaz.web.i18n import error_language, error_text
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -94,7 +95,9 @@ async def submit_report(
     openapi_extra=_batch_doc(),
     summary="Submit up to max_batch_items reports; bad items are reported, good ones stored",
 )
-async def submit_batch(centre: CentreDep, principal: WritePrincipal, body: JsonBody) -> Response:
+async def submit_batch(
+    request: Request, centre: CentreDep, principal: WritePrincipal, body: JsonBody
+) -> Response:
     if not isinstance(body, list):
         raise MalformedBody("send a JSON array of reports")
     if not body:
@@ -105,6 +108,8 @@ async def submit_batch(centre: CentreDep, principal: WritePrincipal, body: JsonB
     results = await run_in_threadpool(intake.submit, centre, principal, body)
     out = []
     counts = {"created": 0, "existing": 0, "error": 0}
+    # Each refused item's sentence in the caller's language, like every error (docs/api.md).
+    language = error_language(request.headers.get("accept-language"))
     for r in results:
         counts[r.status] += 1
         item: dict[str, Any] = {"index": r.index, "status": r.status}
@@ -112,6 +117,8 @@ async def submit_batch(centre: CentreDep, principal: WritePrincipal, body: JsonB
             item["id"] = r.id
         if r.error is not None:
             item["error"] = r.error.to_dict()["error"]
+            if language != "en":
+                item["error"]["message"] = error_text(language, r.error.message)
         out.append(item)
     return JSONBody(
         {
