@@ -216,3 +216,31 @@ def test_the_live_stream_of_a_session_stops_when_the_session_ends(
     clock.step = timedelta(minutes=20)
     ended = client.get("/api/v1/stream?timeout=30")
     assert ended.status_code == 200 and ended.text.count(": keep-alive") == 1
+
+
+def test_many_requests_within_a_minute_record_the_use_once(
+    centre: Centre, clocked: tuple[ASGIClient, Clock]
+) -> None:
+    from sqlalchemy import event
+
+    client, clock = clocked
+    add_person(centre, "IQ", "iq.analyst")
+    sign_in_form(client, "iq.analyst")
+    writes: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE WEB_SESSIONS"):
+            writes.append(statement)
+
+    event.listen(centre.db.engine, "before_cursor_execute", seen)
+    try:
+        clock.shift = timedelta(minutes=2)
+        for _ in range(10):
+            assert client.get("/reports").status_code == 200
+            assert client.get("/api/v1/me").status_code == 200
+        assert len(writes) == 1
+        clock.shift = timedelta(minutes=3, seconds=30)
+        assert client.get("/reports").status_code == 200
+        assert len(writes) == 2
+    finally:
+        event.remove(centre.db.engine, "before_cursor_execute", seen)
