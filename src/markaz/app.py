@@ -90,18 +90,6 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     return app
 
 
-def app_from_environment() -> FastAPI:
-    """Factory for `markaz serve --workers N`: each process reads MARKAZ_* from its environment."""
-    from markaz.cli.serve import tune_gc
-    from markaz.security.http_guard import GuardedHttpProtocol
-
-    settings = Settings()
-    GuardedHttpProtocol.configure(settings)
-    app = create_app(settings)
-    tune_gc()
-    return app
-
-
 def _document_bodies(app: FastAPI) -> None:
     """Bodies are parsed by markaz itself (UTF-8 and nesting checks); their schemas are added here."""
     original = app.openapi
