@@ -319,6 +319,8 @@ def test_the_engine_takes_in_gaps_and_is_idempotent(centre: Centre, accounts: di
     with centre.db.write() as conn:
         conn.execute(fusion_nodes.delete().where(fusion_nodes.c.obs_id == ids[2]))
         conn.execute(fusion_edges.delete().where((fusion_edges.c.a == ids[2]) | (fusion_edges.c.b == ids[2])))
+        if centre.db.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"DELETE FROM fusion_rtree WHERE id = {ids[2]}")
         conn.execute(insert(fusion_gaps).values(obs_id=ids[2], seen_at=datetime.now(UTC)))
     assert fused.get_site(centre, "RU", f"S{ids[0]}")["observations"] == 4
     assert fuse_all(centre) == 1

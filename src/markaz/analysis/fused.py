@@ -11,7 +11,7 @@ from sqlalchemy import Connection
 
 from markaz.analysis.families import SITE, SITE_FAMILIES, TRACK, TRACK_FAMILIES, kind_of
 from markaz.analysis.graph import Decision, build_item, components
-from markaz.analysis.matching import Link, Node
+from markaz.analysis.matching import Link, MatchRules, Node
 from markaz.centre import Centre
 from markaz.dissemination.cursors import CursorCodec
 from markaz.errors import InvalidInput, NotFound
@@ -40,9 +40,10 @@ class View:
     may not see can join, bridge or colour what it is shown.
     """
 
-    def __init__(self, conn: Connection, viewer: str) -> None:
+    def __init__(self, conn: Connection, viewer: str, rules: MatchRules) -> None:
         self.conn = conn
         self.viewer = viewer
+        self.graph = store.Links(conn, rules)
         self.nodes: dict[int, Node] = {}
         self.links: dict[tuple[int, int], Link] = {}
         self.decisions: dict[int, Decision] = {}
@@ -63,7 +64,7 @@ class View:
         frontier = {s for s in seeds if s in self.nodes} - self.expanded
         while frontier:
             self.expanded |= frontier
-            links = store.links_touching(self.conn, frontier)
+            links = self.graph.touching(frontier)
             self._learn(e for lk in links for e in (lk.a, lk.b))
             following: set[int] = set()
             for lk in links:
@@ -122,7 +123,7 @@ class View:
         if not corrected:
             return []
         originals = {o for ids in corrected.values() for o in ids}
-        links = [lk for lk in store.links_touching(self.conn, originals) if lk.matched]
+        links = [lk for lk in self.graph.touching(originals) if lk.matched]
         self._learn(e for lk in links for e in (lk.a, lk.b))
         members = set(group)
         out = []
@@ -189,7 +190,7 @@ def _page(
             if not seeds:
                 break
             chunk = set(seeds)
-            view = View(conn, viewer)
+            view = View(conn, viewer, MatchRules.from_settings(centre.settings))
             view.grow(seeds)
             keyed = []
             for group in view.groups():
@@ -219,7 +220,7 @@ def _get(
     if not digits.isdigit() or len(digits) > 18:
         raise NotFound(f"there is no {word} {item_id}")
     seed = int(digits)
-    view = View(conn, viewer)
+    view = View(conn, viewer, MatchRules.from_settings(centre.settings))
     view.grow([seed])
     node = view.nodes.get(seed)
     if node is None or kind_of(node.family) != kind:

@@ -16,9 +16,9 @@ from markaz.analysis.families import (
     subject_key,
     track_points,
 )
-from markaz.analysis.matching import Link, MatchRules, Node, match, search_box, site_link
+from markaz.analysis.matching import Link, MatchRules, Node, match, pairs_within, search_box, site_link
 from markaz.centre import Centre
-from markaz.storage import fusion as store
+from markaz.storage import fusion_graph as store
 
 log = logging.getLogger("markaz.analysis")
 # Observations per transaction: small enough that ingest waits at most a moment for the lock.
@@ -56,14 +56,54 @@ def node_of(row: Mapping[str, Any]) -> Node:
     )
 
 
-def link_new(nodes: Sequence[Node], candidates: store.Candidates, rules: MatchRules) -> list[Link]:
-    """Links of each new node to the nodes taken in before it (earlier runs, or earlier in this batch).
+class _Atoms:
+    """Union-find over atom labels; a joined atom is labelled by its smallest observation id."""
 
-    Each pair is considered once, when its second observation arrives, so the graph is the same
-    whatever order observations arrive in.
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, i: int) -> int:
+        parent = self.parent
+        root = parent.setdefault(i, i)
+        while root != parent[root]:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def link_new(
+    nodes: Sequence[Node], audience: Mapping[int, int], candidates: store.Candidates, rules: MatchRules
+) -> tuple[dict[int, int], dict[int, int], list[Link]]:
+    """Atoms and stored links of a batch of new nodes, against each other and the nodes taken in before.
+
+    Two observations that match and are released to the same members join one atom: nothing is
+    stored for the pair, because a viewer sees both or neither, and reads recompute the pairs
+    inside an atom. Pairs that match across audiences, and contradictions that are not matches,
+    are stored as links. Each pair is considered once, when its second observation arrives, and
+    atoms are the components of the same-audience matches, so the result is the same whatever
+    order observations arrive in.
+
+    Returns (atom of each new node, moves of earlier atoms joined into others, links to store).
     """
-    position = {n.id: i for i, n in enumerate(nodes)}
+    atoms = _Atoms()
+    for n in nodes:
+        atoms.find(n.id)
     links: list[Link] = []
+
+    def take(link: Link, same_audience: bool) -> None:
+        if link.matched and same_audience:
+            atoms.union(link.a, link.b)
+        elif link.matched or link.conflict:
+            links.append(link)
+
+    for pair in pairs_within(nodes, rules):
+        take(pair, audience[pair.a] == audience[pair.b])
     probes = []
     subject_probes = []
     for i, n in enumerate(nodes):
@@ -75,18 +115,34 @@ def link_new(nodes: Sequence[Node], candidates: store.Candidates, rules: MatchRu
                 subject_probes.append((i, n.family, n.subject_key, n.t - window, n.t + window))
         else:
             probes.append((i, *search_box(n, rules), n.family, n.t - window, n.t + window))
-    for i, c in candidates.same_subject(subject_probes):
-        if position.get(c.id, -1) < i:
-            link = match(nodes[i], c, rules)
-            if link is not None:
+    earlier: dict[int, int] = {}  # atom label of each earlier node seen as a candidate
+    for i, c, c_audience, c_atom in candidates.same_subject(subject_probes):
+        earlier[c.id] = c_atom
+        track_link = match(nodes[i], c, rules)
+        if track_link is not None:
+            if track_link.matched and audience[nodes[i].id] == c_audience:
+                atoms.union(nodes[i].id, c_atom)  # an earlier node joins as its atom
+            else:
+                take(track_link, False)
+    window = rules.site_window_s
+    for i, cid, category, lon, lat, t, status, c_audience, c_atom in candidates.sites(probes):
+        n = nodes[i]
+        same = audience[n.id] == c_audience
+        earlier[cid] = c_atom
+        # Inside one atom a site pair needs no link: a status contradiction between the two is
+        # a match, recomputed on reads with the atom.
+        if abs(t - n.t) > window or (same and atoms.find(n.id) == atoms.find(c_atom)):
+            continue
+        link = site_link(n, cid, category, lon, lat, t, status, rules)
+        if link is not None:
+            if same:
+                atoms.union(n.id, c_atom)
+            else:
                 links.append(link)
-    # (row: probe index, id, category, lon, lat, t, status of an earlier node in the probe's box)
-    for i, cid, category, lon, lat, t, status in candidates.sites(probes):
-        if position.get(cid, -1) < i:
-            link = site_link(nodes[i], cid, category, lon, lat, t, status, rules)
-            if link is not None:
-                links.append(link)
-    return links
+    mine = {n.id: atoms.find(n.id) for n in nodes}
+    # Earlier atoms this batch joined to a smaller label: their nodes are relabelled.
+    moves = {label: root for label in set(earlier.values()) if (root := atoms.find(label)) != label}
+    return mine, moves, links
 
 
 def run_fusion(centre: Centre, limit: int = BATCH, now: datetime | None = None) -> int:
@@ -101,11 +157,14 @@ def run_fusion(centre: Centre, limit: int = BATCH, now: datetime | None = None) 
         watermark = store.lock_state(conn, db.dialect)
         rows = store.pending(conn, watermark, limit)
         nodes = [node_of(r) for r in rows]
+        by_report = store.audiences(conn, (n.report_id for n in nodes))
+        audience = {n.id: by_report[n.report_id] for n in nodes}
         candidates = store.Candidates(conn, db.dialect)
         try:
-            # Nodes first, so later observations of the same batch find earlier ones as candidates.
-            candidates.insert_nodes(nodes)
-            candidates.insert_links(link_new(nodes, candidates, rules))
+            atom, moves, links = link_new(nodes, audience, candidates, rules)
+            candidates.relabel(moves)
+            candidates.insert_nodes(nodes, audience, atom)
+            candidates.insert_links(links)
         finally:
             candidates.close()
         store.advance(conn, watermark, (n.id for n in nodes), now or datetime.now(UTC))
@@ -123,7 +182,7 @@ def fuse_all(centre: Centre, limit: int = BATCH) -> int:
 def rebuild(centre: Centre) -> int:
     """Forget the match graph and take every observation in again (after the matching settings change)."""
     with centre.db.write() as conn:
-        store.clear(conn)
+        store.clear(conn, centre.db.dialect)
     return fuse_all(centre)
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -75,9 +76,17 @@ class MatchRules:
     def radius(self, category: str) -> float:
         return float(self.radius_by_category.get(category, self.site_radius_m))
 
+    def __post_init__(self) -> None:
+        reach = {
+            f: max(self.radius(c.value) for c, g in FAMILIES.items() if g == f)
+            for f in set(FAMILIES.values())
+        }
+        object.__setattr__(self, "_reach", reach)
+
     def family_radius(self, family: str) -> float:
         """The largest radius of any category of the family: the spatial index query's reach."""
-        return max(self.radius(c.value) for c, f in FAMILIES.items() if f == family)
+        reach: dict[str, float] = self._reach  # type: ignore[attr-defined]
+        return reach[family]
 
     def window(self, family: str) -> float:
         return self.track_window_s if kind_of(family) == TRACK else self.site_window_s
@@ -147,3 +156,48 @@ def search_box(node: Node, rules: MatchRules) -> tuple[float, float, float, floa
     dlat = reach / 110_000.0
     dlon = reach / (110_000.0 * max(0.01, math.cos(math.radians(abs(node.lat) + dlat))))
     return node.lon - dlon, node.lat - dlat, node.lon + dlon, node.lat + dlat
+
+
+def pairs_within(nodes: Iterable[Node], rules: MatchRules) -> Iterator[Link]:
+    """Every link among `nodes`, the same set as comparing every pair, found through a grid.
+
+    Sites are binned in cells of the family's reach (in degrees of latitude, the unit of
+    `search_box`); each node is compared with the nodes of the cells its search box covers.
+    Tracks are compared within their (family, subject key) in time order, stopping at the
+    window. Used for the pairs inside one batch of new observations and, on reads, for the
+    links inside one group of observations that the engine joined without storing them.
+    """
+    sites: dict[tuple[str, int, int], list[Node]] = defaultdict(list)
+    site_nodes: list[tuple[Node, float]] = []
+    tracks: dict[tuple[str, str], list[Node]] = defaultdict(list)
+    for n in nodes:
+        if not n.family:
+            continue
+        if kind_of(n.family) == TRACK:
+            if n.subject_key is not None:
+                tracks[(n.family, n.subject_key)].append(n)
+            continue
+        cell = rules.family_radius(n.family) / 110_000.0
+        sites[(n.family, math.floor(n.lat / cell), math.floor(n.lon / cell))].append(n)
+        site_nodes.append((n, cell))
+    for n, cell in site_nodes:
+        x0, y0, x1, y1 = search_box(n, rules)
+        window = rules.site_window_s
+        for cy in range(math.floor(y0 / cell), math.floor(y1 / cell) + 1):
+            for cx in range(math.floor(x0 / cell), math.floor(x1 / cell) + 1):
+                for other in sites.get((n.family, cy, cx), ()):
+                    if other.id > n.id and abs(other.t - n.t) <= window:
+                        link = site_link(
+                            n, other.id, other.category, other.lon, other.lat, other.t, other.status, rules
+                        )
+                        if link is not None:
+                            yield link
+    for group in tracks.values():
+        group.sort(key=lambda n: n.t)
+        for i, a in enumerate(group):
+            for b in group[i + 1 :]:
+                if b.t - a.t > rules.track_window_s:
+                    break
+                link = match(a, b, rules)
+                if link is not None:
+                    yield link

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import and_, select
 
+from markaz.analysis.matching import MatchRules
 from markaz.centre import Centre
 from markaz.errors import NotFound
 from markaz.storage import fusion as store
@@ -56,7 +57,7 @@ def member_quality(centre: Centre, viewer: str, code: str) -> dict[str, Any]:
                 )
             ).scalars()
         ]
-        links = store.links_touching(conn, own)
+        links = store.Links(conn, MatchRules.from_settings(centre.settings)).touching(own)
         others = store.visible_nodes(conn, viewer, {e for lk in links for e in (lk.a, lk.b)})
     mine = set(own)
     corroborated: set[int] = set()

@@ -1,302 +1,27 @@
-"""Fusion's storage: taking observations in, the match graph, decisions, and the viewer's joins."""
+"""Fusion's read side: a viewer's nodes and links (stored, and recomputed inside atoms), decisions."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, and_, delete, func, insert, literal_column, select, text, update
+from sqlalchemy import Connection, and_, func, literal_column, select, text
 
 from markaz.analysis.graph import Decision
-from markaz.analysis.matching import Link, Node
+from markaz.analysis.matching import Link, MatchRules, Node, pairs_within
 from markaz.storage.canonical import iso, object_hash
 from markaz.storage.dialects import BBox, StorageDialect
+from markaz.storage.fusion_graph import NODE_COLUMNS, node_from
 from markaz.storage.schema import observations, report_access, reports
 from markaz.storage.schema_fusion import (
     fusion_decision_observations,
     fusion_decisions,
     fusion_edges,
-    fusion_gaps,
     fusion_nodes,
-    fusion_state,
 )
 
-# A missing observation id below the highest one taken in may belong to a PostgreSQL
-# transaction still in flight; after this long it is taken to have been rolled back.
-GAP_GRACE = timedelta(minutes=10)
 CHUNK = 500
-_NODE_COLUMNS = (
-    "obs_id, report_id, family, category, lon, lat, t, originator, status, credibility, "
-    "reliability, subject, subject_key, points"
-)
-
-
-def node_row(n: Node) -> dict[str, Any]:
-    return {
-        "obs_id": n.id,
-        "report_id": n.report_id,
-        "family": n.family or None,
-        "category": n.category,
-        "lon": n.lon,
-        "lat": n.lat,
-        "t": n.t,
-        "originator": n.originator,
-        "status": n.status,
-        "credibility": n.credibility,
-        "reliability": n.reliability,
-        "subject": n.subject,
-        "subject_key": n.subject_key,
-        "points": [list(p) for p in n.points] if n.points else None,
-    }
-
-
-def node_from(row: Sequence[Any]) -> Node:
-    """A Node from a row in _NODE_COLUMNS order (a DBAPI tuple or a SQLAlchemy row)."""
-    points = row[13]
-    if isinstance(points, str):
-        points = orjson.loads(points)
-    return Node(
-        id=int(row[0]),
-        report_id=row[1],
-        family=row[2] or "",
-        category=row[3],
-        lon=float(row[4]),
-        lat=float(row[5]),
-        t=float(row[6]),
-        originator=row[7],
-        status=row[8],
-        credibility=row[9],
-        reliability=row[10],
-        subject=row[11],
-        subject_key=row[12],
-        points=tuple((float(p[0]), float(p[1])) for p in points) if points else (),
-    )
-
-
-# --- taking observations in ----------------------------------------------------------------
-
-
-def lock_state(conn: Connection, dialect: StorageDialect) -> int:
-    """The highest observation id taken in, locked so one fusion run works at a time."""
-    query = select(fusion_state.c.watermark).where(fusion_state.c.id == 1)
-    if dialect.name == "postgresql":
-        query = query.with_for_update()
-    return int(conn.execute(query).scalar_one())
-
-
-def _observation_query() -> Any:
-    return select(
-        observations.c.id,
-        observations.c.report_id,
-        observations.c.category,
-        observations.c.geometry,
-        observations.c.observed_at,
-        observations.c.subject,
-        observations.c.note,
-        reports.c.originator,
-        reports.c.observed_at.label("report_observed_at"),
-        reports.c.created_at,
-        reports.c.source_reliability,
-        reports.c.information_credibility,
-    ).join(reports, reports.c.id == observations.c.report_id)
-
-
-def pending(conn: Connection, watermark: int, limit: int) -> list[dict[str, Any]]:
-    """Observations not yet taken in: gaps that have since been committed, then new ids."""
-    filled = [
-        dict(r)
-        for r in conn.execute(
-            _observation_query().join(fusion_gaps, fusion_gaps.c.obs_id == observations.c.id)
-        ).mappings()
-    ]
-    fresh = conn.execute(
-        _observation_query().where(observations.c.id > watermark).order_by(observations.c.id).limit(limit)
-    ).mappings()
-    return filled + [dict(r) for r in fresh]
-
-
-def has_pending(conn: Connection) -> bool:
-    watermark = conn.execute(select(fusion_state.c.watermark).where(fusion_state.c.id == 1)).scalar_one()
-    newer = select(observations.c.id).where(observations.c.id > watermark).limit(1)
-    return (
-        conn.execute(newer).first() is not None
-        or conn.execute(select(fusion_gaps.c.obs_id).limit(1)).first() is not None
-    )
-
-
-def insert_nodes(conn: Connection, nodes: Sequence[Node]) -> None:
-    if nodes:
-        conn.execute(insert(fusion_nodes), [node_row(n) for n in nodes])
-
-
-def insert_links(conn: Connection, links: Sequence[Link]) -> None:
-    if links:
-        conn.execute(
-            insert(fusion_edges),
-            [
-                {
-                    "a": lk.a,
-                    "b": lk.b,
-                    "matched": lk.matched,
-                    "conflict": lk.conflict,
-                    "distance_m": lk.distance_m,
-                    "seconds": lk.seconds,
-                }
-                for lk in links
-            ],
-        )
-
-
-def advance(conn: Connection, watermark: int, taken: Iterable[int], now: datetime) -> int:
-    """Move the watermark over what was taken in; remember ids skipped below it as gaps."""
-    taken = sorted(set(taken))
-    if taken:
-        conn.execute(delete(fusion_gaps).where(fusion_gaps.c.obs_id.in_(taken[:CHUNK])))
-        for start in range(CHUNK, len(taken), CHUNK):
-            conn.execute(delete(fusion_gaps).where(fusion_gaps.c.obs_id.in_(taken[start : start + CHUNK])))
-    fresh = [i for i in taken if i > watermark]
-    if fresh:
-        got = set(fresh)
-        gaps = [{"obs_id": i, "seen_at": now} for i in range(watermark + 1, fresh[-1]) if i not in got]
-        if gaps:
-            conn.execute(insert(fusion_gaps), gaps)
-        watermark = fresh[-1]
-        conn.execute(update(fusion_state).where(fusion_state.c.id == 1).values(watermark=watermark))
-    conn.execute(delete(fusion_gaps).where(fusion_gaps.c.seen_at < now - GAP_GRACE))
-    return watermark
-
-
-class Candidates:
-    """Already-fused observations that may match new ones, found in bulk through the indexes.
-
-    One query per batch joins the batch's search boxes to the spatial index (R*Tree on SQLite,
-    GiST on PostgreSQL), so the per-observation loop runs inside the database; it works on the
-    DBAPI cursor of the caller's transaction.
-    """
-
-    def __init__(self, conn: Connection, dialect: StorageDialect) -> None:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        self._cur = raw.cursor()
-        self._pg = dialect.name == "postgresql"
-        self._cols = ", ".join(f"n.{c.strip()}" for c in _NODE_COLUMNS.split(","))
-
-    def sites(
-        self, probes: Sequence[tuple[int, float, float, float, float, str, float, float]]
-    ) -> list[tuple[Any, ...]]:
-        """(probe id, obs_id, category, lon, lat, t, status) for each node inside a probe's box
-        (probe: id, min_lon, min_lat, max_lon, max_lat, family, earliest t, latest t)."""
-        if not probes:
-            return []
-        if self._pg:
-            columns = list(zip(*probes, strict=True))
-            self._cur.execute(
-                # Written so that the only index the per-probe subquery can use is the GiST box:
-                # on fresh, unanalysed tables the planner would otherwise walk all of the
-                # family's nodes in the time window through the (family, subject, t) index.
-                "SELECT q.pid, c.obs_id, c.category, c.lon, c.lat, c.t, c.status FROM "
-                "unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::text[], "
-                "%s::float8[], %s::float8[]) AS q(pid, x0, y0, x1, y1, family, tlo, thi) "
-                "CROSS JOIN LATERAL (SELECT n.obs_id, n.category, n.lon, n.lat, n.t, n.status "
-                "FROM observations o JOIN fusion_nodes n ON n.obs_id = o.id "
-                "WHERE box(point(o.min_lon, o.min_lat), point(o.max_lon, o.max_lat)) "
-                "&& box(point(q.x0, q.y0), point(q.x1, q.y1)) "
-                "AND (n.family || '') = q.family AND (n.t + 0) BETWEEN q.tlo AND q.thi OFFSET 0) AS c",
-                [list(c) for c in columns],
-            )
-            return list(self._cur.fetchall())
-        self._cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS fusion_probe "
-            "(pid INTEGER, x0 REAL, y0 REAL, x1 REAL, y1 REAL, family TEXT, tlo REAL, thi REAL)"
-        )
-        self._cur.execute("DELETE FROM fusion_probe")
-        self._cur.executemany("INSERT INTO fusion_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?)", probes)
-        # CROSS JOIN fixes the order: each probe asks the R*Tree, then the node by its key.
-        self._cur.execute(
-            "SELECT q.pid, n.obs_id, n.category, n.lon, n.lat, n.t, n.status FROM fusion_probe q "
-            "CROSS JOIN observation_rtree r CROSS JOIN fusion_nodes n "
-            "WHERE r.max_lon >= q.x0 AND r.min_lon <= q.x1 AND r.max_lat >= q.y0 AND r.min_lat <= q.y1 "
-            "AND n.obs_id = r.id AND n.family = q.family AND n.t BETWEEN q.tlo AND q.thi"
-        )
-        return list(self._cur.fetchall())
-
-    def same_subject(self, probes: Sequence[tuple[int, str, str, float, float]]) -> list[tuple[int, Node]]:
-        """(probe id, node) for each node of the probe's family and subject key in its time window
-        (probe: id, family, subject key, earliest t, latest t), through the (family, key, t) index."""
-        if not probes:
-            return []
-        if self._pg:
-            columns = [list(c) for c in zip(*probes, strict=True)]
-            self._cur.execute(
-                f"SELECT q.pid, {self._cols} FROM unnest(%s::bigint[], %s::text[], %s::text[], "
-                "%s::float8[], %s::float8[]) AS q(pid, family, skey, tlo, thi) CROSS JOIN LATERAL "
-                "(SELECT * FROM fusion_nodes m WHERE m.family = q.family AND m.subject_key = q.skey "
-                "AND m.t BETWEEN q.tlo AND q.thi OFFSET 0) AS n",
-                columns,
-            )
-        else:
-            self._cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS fusion_subject_probe "
-                "(pid INTEGER, family TEXT, skey TEXT, tlo REAL, thi REAL)"
-            )
-            self._cur.execute("DELETE FROM fusion_subject_probe")
-            self._cur.executemany("INSERT INTO fusion_subject_probe VALUES (?, ?, ?, ?, ?)", probes)
-            self._cur.execute(
-                f"SELECT q.pid, {self._cols} FROM fusion_subject_probe q CROSS JOIN fusion_nodes n "
-                "WHERE n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi"
-            )
-        return [(int(r[0]), node_from(r[1:])) for r in self._cur.fetchall()]
-
-    def insert_nodes(self, nodes: Sequence[Node]) -> None:
-        """The batch's nodes, with one executemany of plain tuples."""
-        if not nodes:
-            return
-        mark = "%s" if self._pg else "?"
-        self._cur.executemany(
-            f"INSERT INTO fusion_nodes ({_NODE_COLUMNS}) VALUES ({', '.join([mark] * 14)})",
-            [
-                (
-                    n.id,
-                    n.report_id,
-                    n.family or None,
-                    n.category,
-                    n.lon,
-                    n.lat,
-                    n.t,
-                    n.originator,
-                    n.status,
-                    n.credibility,
-                    n.reliability,
-                    n.subject,
-                    n.subject_key,
-                    orjson.dumps([list(p) for p in n.points]).decode() if n.points else None,
-                )
-                for n in nodes
-            ],
-        )
-
-    def insert_links(self, links: Sequence[Link]) -> None:
-        if not links:
-            return
-        mark = "%s" if self._pg else "?"
-        self._cur.executemany(
-            f"INSERT INTO fusion_edges (a, b, matched, conflict, distance_m, seconds) "
-            f"VALUES ({', '.join([mark] * 6)})",
-            [(lk.a, lk.b, lk.matched, lk.conflict, lk.distance_m, lk.seconds) for lk in links],
-        )
-
-    def close(self) -> None:
-        self._cur.close()
-
-
-def clear(conn: Connection) -> None:
-    """Forget the match graph (decisions stay): the next runs take every observation in again."""
-    conn.execute(delete(fusion_edges))
-    conn.execute(delete(fusion_gaps))
-    conn.execute(delete(fusion_nodes))
-    conn.execute(update(fusion_state).where(fusion_state.c.id == 1).values(watermark=0))
 
 
 # --- reading, always for one viewer ------------------------------------------------------------
@@ -318,7 +43,7 @@ def visible_nodes(conn: Connection, viewer: str, ids: Iterable[int]) -> dict[int
     found: dict[int, Node] = {}
     for chunk in _chunks(ids):
         query = (
-            select(*[fusion_nodes.c[c.strip()] for c in _NODE_COLUMNS.split(",")])
+            select(*[fusion_nodes.c[c.strip()] for c in NODE_COLUMNS.split(",")])
             .join(report_access, _access(viewer))
             .join(reports, reports.c.id == fusion_nodes.c.report_id)
             .where(fusion_nodes.c.obs_id.in_(chunk), reports.c.status == "active")
@@ -372,14 +97,60 @@ def visible_ids_any_status(conn: Connection, viewer: str, ids: Iterable[int]) ->
     return found
 
 
-def links_touching(conn: Connection, ids: Iterable[int]) -> list[Link]:
-    out: list[Link] = []
-    cols = [fusion_edges.c[c] for c in ("a", "b", "matched", "conflict", "distance_m", "seconds")]
-    for chunk in _chunks(ids):
-        for column in (fusion_edges.c.a, fusion_edges.c.b):
-            for r in conn.execute(select(*cols).where(column.in_(chunk))):
-                out.append(Link(int(r[0]), int(r[1]), bool(r[2]), r[3], float(r[4]), float(r[5])))
-    return out
+class Links:
+    """The links of the match graph touching given observations: those stored, and the matches
+    inside their atoms, recomputed from the nodes (the engine does not store those; see
+    storage.fusion_graph). Atoms read once are kept for the life of the object (one request).
+
+    Visibility is the caller's: links are returned whoever may see their ends, as stored links are.
+    """
+
+    def __init__(self, conn: Connection, rules: MatchRules) -> None:
+        self.conn = conn
+        self.rules = rules
+        self._atom_of: dict[int, int] = {}
+        self._inside: dict[int, list[Link]] = {}  # observation -> matches inside its atom
+
+    def touching(self, ids: Iterable[int]) -> list[Link]:
+        ids = set(ids)
+        found: dict[tuple[int, int], Link] = {}
+        cols = [fusion_edges.c[c] for c in ("a", "b", "matched", "conflict", "distance_m", "seconds")]
+        for chunk in _chunks(ids):
+            for column in (fusion_edges.c.a, fusion_edges.c.b):
+                for r in self.conn.execute(select(*cols).where(column.in_(chunk))):
+                    found[(int(r[0]), int(r[1]))] = Link(
+                        int(r[0]), int(r[1]), bool(r[2]), r[3], float(r[4]), float(r[5])
+                    )
+        self._load_atoms(ids)
+        for i in ids:
+            for lk in self._inside.get(i, ()):
+                found[(lk.a, lk.b)] = lk
+        return [found[k] for k in sorted(found)]
+
+    def _load_atoms(self, ids: set[int]) -> None:
+        unknown = ids - self._atom_of.keys()
+        for chunk in _chunks(unknown):
+            for obs_id, atom in self.conn.execute(
+                select(fusion_nodes.c.obs_id, fusion_nodes.c.atom).where(fusion_nodes.c.obs_id.in_(chunk))
+            ):
+                self._atom_of[int(obs_id)] = int(atom)
+        wanted = {self._atom_of[i] for i in unknown if i in self._atom_of}
+        members: dict[int, list[Node]] = {}
+        columns = [fusion_nodes.c[c.strip()] for c in NODE_COLUMNS.split(",")]
+        for chunk in _chunks(wanted):
+            for row in self.conn.execute(
+                select(*columns, fusion_nodes.c.atom).where(fusion_nodes.c.atom.in_(chunk))
+            ):
+                node = node_from(row)
+                self._atom_of[node.id] = int(row[14])
+                members.setdefault(int(row[14]), []).append(node)
+        for group in members.values():
+            for n in group:
+                self._inside.setdefault(n.id, [])
+            for lk in pairs_within(group, self.rules):
+                if lk.matched:
+                    self._inside[lk.a].append(lk)
+                    self._inside[lk.b].append(lk)
 
 
 def decisions_touching(conn: Connection, ids: Iterable[int]) -> list[Decision]:

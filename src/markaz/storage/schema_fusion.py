@@ -39,12 +39,29 @@ fusion_nodes = Table(
     Column("subject", String(200)),
     Column("subject_key", String(200)),
     Column("points", JSON),
+    # Who may see the observation (fusion_audiences), and the group of observations of the
+    # same audience that match one another directly or through each other (its smallest id).
+    Column("audience", Integer, nullable=False, server_default="0"),
+    Column("atom", Integer, nullable=False, server_default="0"),
     Index(None, "report_id"),
     Index(None, "family", "subject_key", "t"),
+    Index(None, "atom"),
+)
+# On SQLite, site observations are also in the R*Tree `fusion_rtree` (migration 0015): by
+# position, time and family, with atom, audience, category, status and exact position beside.
+
+# The distinct sets of members observations are released to, each once ("IQ RU SY").
+fusion_audiences = Table(
+    "fusion_audiences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("members", Text, nullable=False, unique=True),
 )
 
-# The match graph: one row per pair of observations that match (or contradict each other), the
-# smaller id first. A viewer's fused items are the components of the part it may see.
+# The stored part of the match graph: one row per pair of observations that match but are
+# released to different sets of members, or contradict each other without matching, the
+# smaller id first. Pairs that match and share their audience are not stored: they are
+# implied by their common atom and recomputed from the nodes when read (docs/analysis.md).
 fusion_edges = Table(
     "fusion_edges",
     metadata,

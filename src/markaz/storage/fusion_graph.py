@@ -1,0 +1,319 @@
+"""Fusion's write side: taking observations in, their audiences and atoms, the stored links, the watermark."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, insert, select, update
+
+from markaz.analysis.families import SITE_FAMILIES
+from markaz.analysis.matching import Link, Node
+from markaz.storage.dialects import StorageDialect
+from markaz.storage.schema import observations, report_access, reports
+from markaz.storage.schema_fusion import (
+    fusion_audiences,
+    fusion_edges,
+    fusion_gaps,
+    fusion_nodes,
+    fusion_state,
+)
+
+# A missing observation id below the highest one taken in may belong to a PostgreSQL
+# transaction still in flight; after this long it is taken to have been rolled back.
+GAP_GRACE = timedelta(minutes=10)
+CHUNK = 500
+NODE_COLUMNS = (
+    "obs_id, report_id, family, category, lon, lat, t, originator, status, credibility, "
+    "reliability, subject, subject_key, points"
+)
+# The R*Tree's family dimension: a small integer per site family. Its time dimension is in days,
+# a scale near that of degrees: in seconds, time would dominate how the tree splits its nodes
+# and leave them spread wide in space.
+DAY = 86400.0
+FAMILY_CODES = {f: i for i, f in enumerate(sorted(SITE_FAMILIES))}
+
+
+def node_from(row: Sequence[Any]) -> Node:
+    """A Node from a row in NODE_COLUMNS order (a DBAPI tuple or a SQLAlchemy row)."""
+    points = row[13]
+    if isinstance(points, str):
+        points = orjson.loads(points)
+    return Node(
+        id=int(row[0]),
+        report_id=row[1],
+        family=row[2] or "",
+        category=row[3],
+        lon=float(row[4]),
+        lat=float(row[5]),
+        t=float(row[6]),
+        originator=row[7],
+        status=row[8],
+        credibility=row[9],
+        reliability=row[10],
+        subject=row[11],
+        subject_key=row[12],
+        points=tuple((float(p[0]), float(p[1])) for p in points) if points else (),
+    )
+
+
+def lock_state(conn: Connection, dialect: StorageDialect) -> int:
+    """The highest observation id taken in, locked so one fusion run works at a time."""
+    query = select(fusion_state.c.watermark).where(fusion_state.c.id == 1)
+    if dialect.name == "postgresql":
+        query = query.with_for_update()
+    return int(conn.execute(query).scalar_one())
+
+
+def _observation_query() -> Any:
+    return select(
+        observations.c.id,
+        observations.c.report_id,
+        observations.c.category,
+        observations.c.geometry,
+        observations.c.observed_at,
+        observations.c.subject,
+        observations.c.note,
+        reports.c.originator,
+        reports.c.observed_at.label("report_observed_at"),
+        reports.c.created_at,
+        reports.c.source_reliability,
+        reports.c.information_credibility,
+    ).join(reports, reports.c.id == observations.c.report_id)
+
+
+def pending(conn: Connection, watermark: int, limit: int) -> list[dict[str, Any]]:
+    """Observations not yet taken in: gaps that have since been committed, then new ids."""
+    filled = [
+        dict(r)
+        for r in conn.execute(
+            _observation_query().join(fusion_gaps, fusion_gaps.c.obs_id == observations.c.id)
+        ).mappings()
+    ]
+    fresh = conn.execute(
+        _observation_query().where(observations.c.id > watermark).order_by(observations.c.id).limit(limit)
+    ).mappings()
+    return filled + [dict(r) for r in fresh]
+
+
+def has_pending(conn: Connection) -> bool:
+    watermark = conn.execute(select(fusion_state.c.watermark).where(fusion_state.c.id == 1)).scalar_one()
+    newer = select(observations.c.id).where(observations.c.id > watermark).limit(1)
+    return (
+        conn.execute(newer).first() is not None
+        or conn.execute(select(fusion_gaps.c.obs_id).limit(1)).first() is not None
+    )
+
+
+def audiences(conn: Connection, report_ids: Iterable[str]) -> dict[str, int]:
+    """For each report, the id of the set of members it is released to (report_access, which
+    never changes after acceptance); new sets are numbered as they first appear."""
+    members: dict[str, list[str]] = {}
+    ids = sorted(set(report_ids))
+    for start in range(0, len(ids), CHUNK):
+        for rid, code in conn.execute(
+            select(report_access.c.report_id, report_access.c.member_code).where(
+                report_access.c.report_id.in_(ids[start : start + CHUNK])
+            )
+        ):
+            members.setdefault(rid, []).append(code)
+    keys = {rid: " ".join(sorted(members.get(rid, ()))) for rid in ids}
+    known = {m: int(i) for i, m in conn.execute(select(fusion_audiences.c.id, fusion_audiences.c.members))}
+    for key in sorted(set(keys.values()) - known.keys()):
+        known[key] = int(
+            conn.execute(
+                insert(fusion_audiences).values(members=key).returning(fusion_audiences.c.id)
+            ).scalar_one()
+        )
+    return {rid: known[key] for rid, key in keys.items()}
+
+
+def advance(conn: Connection, watermark: int, taken: Iterable[int], now: datetime) -> int:
+    """Move the watermark over what was taken in; remember ids skipped below it as gaps."""
+    taken = sorted(set(taken))
+    for start in range(0, len(taken), CHUNK):
+        conn.execute(delete(fusion_gaps).where(fusion_gaps.c.obs_id.in_(taken[start : start + CHUNK])))
+    fresh = [i for i in taken if i > watermark]
+    if fresh:
+        got = set(fresh)
+        gaps = [{"obs_id": i, "seen_at": now} for i in range(watermark + 1, fresh[-1]) if i not in got]
+        if gaps:
+            conn.execute(insert(fusion_gaps), gaps)
+        watermark = fresh[-1]
+        conn.execute(update(fusion_state).where(fusion_state.c.id == 1).values(watermark=watermark))
+    conn.execute(delete(fusion_gaps).where(fusion_gaps.c.seen_at < now - GAP_GRACE))
+    return watermark
+
+
+class Candidates:
+    """Already-fused observations that may match new ones, found in bulk through the indexes,
+    and the writes of a fusion run; on the DBAPI cursor of the caller's transaction.
+
+    One query per batch joins the batch's search boxes to the index (the `fusion_rtree` R*Tree
+    on SQLite, which carries beside each entry everything the matcher needs; a GiST index on the
+    nodes' points on PostgreSQL), so the per-observation loop runs inside the database.
+    """
+
+    def __init__(self, conn: Connection, dialect: StorageDialect) -> None:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        self._cur = raw.cursor()
+        self._pg = dialect.name == "postgresql"
+        self._mark = "%s" if self._pg else "?"
+
+    def sites(
+        self, probes: Sequence[tuple[int, float, float, float, float, str, float, float]]
+    ) -> list[tuple[Any, ...]]:
+        """(probe id, obs_id, category, lon, lat, t, status, audience, atom) for each node of the
+        probe's family that may lie inside its box and time window (probe: id, min_lon, min_lat,
+        max_lon, max_lat, family, earliest t, latest t). The caller checks time and distance
+        exactly: the R*Tree stores its bounds rounded outwards."""
+        if not probes:
+            return []
+        if self._pg:
+            columns = list(zip(*probes, strict=True))
+            self._cur.execute(
+                "SELECT q.pid, c.obs_id, c.category, c.lon, c.lat, c.t, c.status, c.audience, c.atom FROM "
+                "unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::text[], "
+                "%s::float8[], %s::float8[]) AS q(pid, x0, y0, x1, y1, family, tlo, thi) "
+                "CROSS JOIN LATERAL (SELECT n.obs_id, n.category, n.lon, n.lat, n.t, n.status, n.audience, "
+                "n.atom FROM fusion_nodes n "
+                "WHERE box(point(n.lon, n.lat), point(n.lon, n.lat)) "
+                "&& box(point(q.x0, q.y0), point(q.x1, q.y1)) "
+                "AND (n.family || '') = q.family AND (n.t + 0) BETWEEN q.tlo AND q.thi OFFSET 0) AS c",
+                [list(c) for c in columns],
+            )
+            return list(self._cur.fetchall())
+        self._cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS fusion_probe "
+            "(pid INTEGER, x0 REAL, y0 REAL, x1 REAL, y1 REAL, family INTEGER, tlo REAL, thi REAL)"
+        )
+        self._cur.execute("DELETE FROM fusion_probe")
+        self._cur.executemany(
+            "INSERT INTO fusion_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(p[0], p[1], p[2], p[3], p[4], FAMILY_CODES[p[5]], p[6] / DAY, p[7] / DAY) for p in probes],
+        )
+        # CROSS JOIN fixes the order: each probe asks the R*Tree, which answers from its leaves.
+        self._cur.execute(
+            "SELECT q.pid, r.id, r.category, r.lon, r.lat, r.t, r.status, r.audience, r.atom "
+            "FROM fusion_probe q CROSS JOIN fusion_rtree r "
+            "WHERE r.max_lon >= q.x0 AND r.min_lon <= q.x1 AND r.max_lat >= q.y0 AND r.min_lat <= q.y1 "
+            "AND r.max_t >= q.tlo AND r.min_t <= q.thi "
+            "AND r.min_family <= q.family AND r.max_family >= q.family"
+        )
+        return list(self._cur.fetchall())
+
+    def same_subject(
+        self, probes: Sequence[tuple[int, str, str, float, float]]
+    ) -> list[tuple[int, Node, int, int]]:
+        """(probe id, node, audience, atom) for each node of the probe's family and subject key in
+        its time window (probe: id, family, subject key, earliest t, latest t)."""
+        if not probes:
+            return []
+        cols = ", ".join(f"n.{c.strip()}" for c in NODE_COLUMNS.split(",")) + ", n.audience, n.atom"
+        if self._pg:
+            self._cur.execute(
+                f"SELECT q.pid, {cols} FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+                "%s::float8[], %s::float8[]) AS q(pid, family, skey, tlo, thi) CROSS JOIN LATERAL "
+                "(SELECT * FROM fusion_nodes m WHERE m.family = q.family AND m.subject_key = q.skey "
+                "AND m.t BETWEEN q.tlo AND q.thi OFFSET 0) AS n",
+                [list(c) for c in zip(*probes, strict=True)],
+            )
+        else:
+            self._cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS fusion_subject_probe "
+                "(pid INTEGER, family TEXT, skey TEXT, tlo REAL, thi REAL)"
+            )
+            self._cur.execute("DELETE FROM fusion_subject_probe")
+            self._cur.executemany("INSERT INTO fusion_subject_probe VALUES (?, ?, ?, ?, ?)", probes)
+            self._cur.execute(
+                f"SELECT q.pid, {cols} FROM fusion_subject_probe q CROSS JOIN fusion_nodes n "
+                "WHERE n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi"
+            )
+        return [(int(r[0]), node_from(r[1:15]), int(r[15]), int(r[16])) for r in self._cur.fetchall()]
+
+    def insert_nodes(
+        self, nodes: Sequence[Node], audience: Mapping[int, int], atom: Mapping[int, int]
+    ) -> None:
+        """The batch's nodes with their audiences and atoms (and, on SQLite, the R*Tree entries
+        of site observations), with one executemany each."""
+        if not nodes:
+            return
+        m = self._mark
+        self._cur.executemany(
+            f"INSERT INTO fusion_nodes ({NODE_COLUMNS}, audience, atom) VALUES ({', '.join([m] * 16)})",
+            [
+                (
+                    n.id,
+                    n.report_id,
+                    n.family or None,
+                    n.category,
+                    n.lon,
+                    n.lat,
+                    n.t,
+                    n.originator,
+                    n.status,
+                    n.credibility,
+                    n.reliability,
+                    n.subject,
+                    n.subject_key,
+                    orjson.dumps([list(p) for p in n.points]).decode() if n.points else None,
+                    audience[n.id],
+                    atom[n.id],
+                )
+                for n in nodes
+            ],
+        )
+        if not self._pg:
+            self._cur.executemany(
+                "INSERT INTO fusion_rtree VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        *(n.id, n.lon, n.lon, n.lat, n.lat, n.t / DAY, n.t / DAY, f, f),
+                        *(atom[n.id], audience[n.id], n.category, n.status, n.lon, n.lat, n.t),
+                    )
+                    for n in nodes
+                    if (f := FAMILY_CODES.get(n.family)) is not None
+                ],
+            )
+
+    def relabel(self, moves: Mapping[int, int]) -> None:
+        """Atoms joined by this run: every node of atom `old` now belongs to atom `new`."""
+        if not moves:
+            return
+        m = self._mark
+        pairs = sorted(moves.items())
+        if not self._pg:
+            self._cur.executemany(
+                "UPDATE fusion_rtree SET atom = ? "
+                "WHERE id IN (SELECT obs_id FROM fusion_nodes WHERE atom = ?)",
+                [(new, old) for old, new in pairs],
+            )
+        self._cur.executemany(
+            f"UPDATE fusion_nodes SET atom = {m} WHERE atom = {m}", [(new, old) for old, new in pairs]
+        )
+
+    def insert_links(self, links: Sequence[Link]) -> None:
+        if not links:
+            return
+        m = self._mark
+        self._cur.executemany(
+            "INSERT INTO fusion_edges (a, b, matched, conflict, distance_m, seconds) "
+            f"VALUES ({', '.join([m] * 6)})",
+            [(lk.a, lk.b, lk.matched, lk.conflict, lk.distance_m, lk.seconds) for lk in links],
+        )
+
+    def close(self) -> None:
+        self._cur.close()
+
+
+def clear(conn: Connection, dialect: StorageDialect) -> None:
+    """Forget the match graph (decisions stay): the next runs take every observation in again."""
+    conn.execute(delete(fusion_edges))
+    conn.execute(delete(fusion_gaps))
+    conn.execute(delete(fusion_nodes))
+    if dialect.name == "sqlite":
+        conn.exec_driver_sql("DELETE FROM fusion_rtree")
+    conn.execute(update(fusion_state).where(fusion_state.c.id == 1).values(watermark=0))
