@@ -20,7 +20,8 @@ STORAGE_EXCEPTIONS = {
     ("markaz.storage.schema", "markaz.security.scopes"),
     # A query is folded exactly as intake folded the stored search text.
     ("markaz.storage.reports", "markaz.processing.normalise"),
-    # The fusion graph's storage speaks the matching's types (being rewritten this session).
+    # The fusion graph's storage speaks the matching's types (Node, Link) and recomputes the
+    # links inside an atom with the match rule (storage/fusion.py, storage/fusion_graph.py).
     ("markaz.storage.fusion", "markaz.analysis"),
 }
 
