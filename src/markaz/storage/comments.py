@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
+from sqlalchemy.sql import Select
 
 from markaz.storage import audit
 from markaz.storage.canonical import iso, object_hash
@@ -99,6 +100,21 @@ def comment_counts(conn: Connection, target_type: str, target_ids: Sequence[str]
     return found
 
 
+def _notified(
+    conn: Connection, member: str, query: Select[Any], *, limit: int, after_id: str | None
+) -> list[dict[str, Any]]:
+    """`query` over comments, narrowed to those the member was told about, oldest first."""
+    query = query.join(
+        comment_notifications,
+        and_(
+            comment_notifications.c.comment_id == comments.c.id, comment_notifications.c.member_code == member
+        ),
+    )
+    if after_id:
+        query = query.where(comments.c.id > after_id)
+    return [dict(r) for r in conn.execute(query.order_by(comments.c.id).limit(limit)).mappings()]
+
+
 def notified_report_comments(
     conn: Connection, member: str, *, limit: int, after_id: str | None = None
 ) -> list[dict[str, Any]]:
@@ -106,41 +122,20 @@ def notified_report_comments(
     query = (
         select(comments)
         .join(
-            comment_notifications,
-            and_(
-                comment_notifications.c.comment_id == comments.c.id,
-                comment_notifications.c.member_code == member,
-            ),
-        )
-        .join(
             report_access,
             and_(report_access.c.report_id == comments.c.target_id, report_access.c.member_code == member),
         )
         .where(comments.c.target_type == "report")
     )
-    if after_id:
-        query = query.where(comments.c.id > after_id)
-    return [dict(r) for r in conn.execute(query.order_by(comments.c.id).limit(limit)).mappings()]
+    return _notified(conn, member, query, limit=limit, after_id=after_id)
 
 
 def notified_comments(
     conn: Connection, member: str, target_type: str, *, limit: int, after_id: str | None = None
 ) -> list[dict[str, Any]]:
     """Comments on fused items the member was told about; the caller checks the item's visibility."""
-    query = (
-        select(comments)
-        .join(
-            comment_notifications,
-            and_(
-                comment_notifications.c.comment_id == comments.c.id,
-                comment_notifications.c.member_code == member,
-            ),
-        )
-        .where(comments.c.target_type == target_type)
-    )
-    if after_id:
-        query = query.where(comments.c.id > after_id)
-    return [dict(r) for r in conn.execute(query.order_by(comments.c.id).limit(limit)).mappings()]
+    query = select(comments).where(comments.c.target_type == target_type)
+    return _notified(conn, member, query, limit=limit, after_id=after_id)
 
 
 def stored_comment_hashes(conn: Connection) -> Iterator[tuple[str, str, str]]:
