@@ -18,8 +18,6 @@ STORAGE_EXCEPTIONS = {
     # Scope is an enum and a rule (no I/O): the tokens table stores it.
     ("markaz.storage.principals", "markaz.security.scopes"),
     ("markaz.storage.schema", "markaz.security.scopes"),
-    # A query is folded exactly as intake folded the stored search text.
-    ("markaz.storage.reports", "markaz.processing.normalise"),
     # The fusion graph's storage speaks the matching's types (Node, Link) and recomputes the
     # links inside an atom with the match rule (storage/fusion.py, storage/fusion_graph.py).
     ("markaz.storage.fusion", "markaz.analysis"),

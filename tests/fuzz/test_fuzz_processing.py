@@ -15,10 +15,10 @@ import time
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from markaz.domain.normalise import normalise, normalise_for_search
 from markaz.processing import Extractor
 from markaz.processing.coordinates import find_coordinates
 from markaz.processing.dates import find_dates, to_gregorian
-from markaz.processing.normalise import normalise, normalise_for_search
 
 PIECES = [
     "35.9528",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from markaz.domain.normalise import normalise
 from markaz.processing.categories import CATEGORIES, find_categories
-from markaz.processing.normalise import normalise
 
 
 def _cats(text: str) -> list[str]:

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from markaz.domain.normalise import normalise
 from markaz.processing.coordinates import find_coordinates
-from markaz.processing.normalise import normalise
 
 
 def _found(text: str) -> list[tuple[float, float, str]]:

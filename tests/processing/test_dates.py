@@ -10,8 +10,8 @@ from hijridate import Hijri
 from hypothesis import given
 from hypothesis import strategies as st
 
+from markaz.domain.normalise import normalise
 from markaz.processing.dates import find_dates
-from markaz.processing.normalise import normalise
 
 
 def _found(text: str) -> list[tuple[str, str, str]]:

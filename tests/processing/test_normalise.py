@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from markaz.processing.normalise import normalise, normalise_for_search
+from markaz.domain.normalise import normalise, normalise_for_search
 
 
 @pytest.mark.parametrize(

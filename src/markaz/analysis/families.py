@@ -8,7 +8,7 @@ from typing import Any
 from anyascii import anyascii
 
 from markaz.domain.enums import Category
-from markaz.processing.normalise import normalise_text
+from markaz.domain.normalise import normalise_text
 
 SITE = "site"
 TRACK = "track"

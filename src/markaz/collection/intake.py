@@ -14,9 +14,9 @@ from ulid import ULID
 from markaz.centre import Centre
 from markaz.domain.enums import Precedence, ReportStatus, Role
 from markaz.domain.models import ObservationIn, ReportCorrection, ReportCreate
+from markaz.domain.normalise import normalise_for_search
 from markaz.domain.releasability import resolve_releasability
 from markaz.errors import Conflict, Forbidden, InvalidInput, MarkazError, NotFound
-from markaz.processing.normalise import normalise_for_search
 from markaz.storage import outbox
 from markaz.storage import reports as store
 from markaz.storage.circles import active_circles

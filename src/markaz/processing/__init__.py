@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
+from markaz.domain.normalise import normalise_for_search
 from markaz.processing.extractor import ExtractionResult, Extractor, extract, get_extractor
-from markaz.processing.normalise import normalise_for_search
 
 __all__ = ["ExtractionResult", "Extractor", "extract", "get_extractor", "normalise_for_search"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from markaz.processing.normalise import normalise_text
+from markaz.domain.normalise import normalise_text
 
 
 def _norm_set(words: str) -> frozenset[str]:

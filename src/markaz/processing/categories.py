@@ -8,7 +8,7 @@ from typing import Any
 
 import ahocorasick
 
-from markaz.processing.normalise import Normalised, normalise_text
+from markaz.domain.normalise import Normalised, normalise_text
 from markaz.processing.spans import SpanSet
 
 CATEGORIES = (

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from markaz.processing.normalise import Normalised
+from markaz.domain.normalise import Normalised
 from markaz.processing.spans import SpanSet
 
 # Hemisphere words, on normalised text (lower case, Arabic/Persian letters folded, ی -> ي).

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from markaz.processing.normalise import Normalised, normalise_text
+from markaz.domain.normalise import Normalised, normalise_text
 from markaz.processing.spans import SpanSet
 
 GREGORIAN, HIJRI, SOLAR = "gregorian", "hijri", "solar_hijri"

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from markaz.domain.normalise import normalise
 from markaz.processing.categories import find_categories
 from markaz.processing.coordinates import Coordinate, find_coordinates
 from markaz.processing.dates import DateMention, find_dates
 from markaz.processing.gazetteer import Gazetteer, load_gazetteer
 from markaz.processing.language import detect_language
-from markaz.processing.normalise import normalise
 from markaz.processing.places import PlaceMention, find_places
 
 # Reports are paragraphs to pages; beyond this the tail is not read, so a pasted log or a

@@ -18,8 +18,8 @@ from typing import Any, NamedTuple
 
 import ahocorasick
 
+from markaz.domain.normalise import normalise_text
 from markaz.processing.countries import COUNTRY_NAMES, PLACE_ALIASES
-from markaz.processing.normalise import normalise_text
 
 # Bump when key generation changes in a way the source hash would not catch (it always does,
 # since the hash covers this file; the constant documents intent in cache file names).
@@ -78,8 +78,8 @@ def _source_fingerprint() -> str:
         # Size and mtime stand in for the 80 MB content: a reinstall or upgrade changes both.
         h.update(f"|{name}:{st.st_size}:{st.st_mtime_ns}".encode())
     here = Path(__file__).parent
-    for module in ("gazetteer.py", "countries.py", "normalise.py"):
-        h.update((here / module).read_bytes())
+    for source in (here / "gazetteer.py", here / "countries.py", here.parent / "domain" / "normalise.py"):
+        h.update(source.read_bytes())
     return h.hexdigest()[:16]
 
 

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from markaz.domain.normalise import Normalised
 from markaz.processing.ambiguity import (
     HOME_COUNTRIES,
     HOMONYMS,
@@ -17,7 +18,6 @@ from markaz.processing.ambiguity import (
     TYPE_CUES,
 )
 from markaz.processing.gazetteer import Gazetteer, Place
-from markaz.processing.normalise import Normalised
 from markaz.processing.spans import SpanSet
 
 # Arabic proclitics that may precede a name written solid: conjunction و/ف, preposition

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, select, update
 from sqlalchemy.sql import Select
 
+from markaz.domain.normalise import normalise_for_search
 from markaz.storage import audit
 from markaz.storage.canonical import iso, object_hash, report_snapshot
 from markaz.storage.dialects import BBox, StorageDialect
@@ -170,8 +171,6 @@ def _apply_filter(dialect: StorageDialect, query: Select[Any], f: ReportFilter) 
     if f.bbox:
         query = query.where(reports.c.id.in_(dialect.bbox_report_ids(f.bbox)))
     if f.q is not None:
-        from markaz.processing.normalise import normalise_for_search
-
         query = query.where(reports.c.id.in_(dialect.search_report_ids(normalise_for_search(f.q))))
     return query
 
