@@ -344,3 +344,60 @@ def test_the_printed_report_says_where_it_was_cut(
     assert len(printed["tables"]["gathering"]) == 1 and len(s["tables"]["gathering"]) == 2
     assert "The printed report lists the first 1 of 2" in to_html(printed)
     assert "The printed report lists" not in to_html(s)
+
+
+def test_the_map_draws_any_number_of_features_in_a_few_elements() -> None:
+    """One SVG element per feature made large reports slow to print: the drawing groups them."""
+    from markaz.analysis.sitrep_map import Projection, render_map
+
+    box = (40.0, 33.0, 45.0, 37.0)
+    features: list[dict[str, Any]] = [
+        {
+            "category": c,
+            "geometry": {"type": "Point", "coordinates": [40.5 + i * 0.004, 34.0 + (i % 7) * 0.3]},
+        }
+        for i in range(1000)
+        for c in ("gathering", "incident", "movement")
+    ]
+    features += [
+        {
+            "category": "smuggling_route",
+            "geometry": {"type": "LineString", "coordinates": [[41, 34], [42, 35 + i / 100]]},
+        }
+        for i in range(50)
+    ]
+    features.append(
+        {
+            "category": "chemical_lab",
+            "geometry": {"type": "Polygon", "coordinates": [[[43, 34], [44, 34], [44, 35], [43, 34]]]},
+        }
+    )
+    svg = render_map(features, box)
+    assert len(re.findall(r"<(path|circle|rect|polygon|polyline|line|text|g)\b", svg)) < 80
+    for c in ("gathering", "incident", "movement", "smuggling_route", "chemical_lab"):
+        assert f'class="cat-{c}"' in svg
+    # Every feature is in the drawing: its projected position starts a symbol or a line.
+    proj = Projection(box)
+    for f in features[:3000:97]:
+        x, y = proj.xy(*f["geometry"]["coordinates"])
+        r = 5.0 if f["category"] != "gathering" else 1.6  # a ring's filled centre
+        shape_start = f"M{x - r:.1f},{y:.1f}" if f["category"] != "incident" else f"M{x - r:.1f},{y - r:.1f}"
+        assert shape_start in svg, f
+    for i in range(50):
+        assert f"L{proj.xy(42, 35 + i / 100)[0]:.1f},{proj.xy(42, 35 + i / 100)[1]:.1f}" in svg
+
+
+def test_printed_tables_have_few_cells_and_a_fixed_layout(
+    centre: Centre, client: ASGIClient, accounts: dict[str, Account]
+) -> None:
+    from markaz.analysis.sitrep_render import to_html
+
+    _submit(client, accounts["IQ"], ["ALL"], title="[SYNTHETIC] تجمع قرب الموصل")
+    s = _json(client, accounts["RU"], lang="ar")
+    html = to_html(s)
+    table = html.split('<h3 class="cat-gathering">', 1)[1].split("</table>", 1)[0]
+    assert '<table class="rows"><colgroup>' in table and table.count("<col ") == 4
+    assert "<thead>" in table  # repeated on every printed page
+    (row,) = re.findall(r"<tr><td.*?</tr>", table)
+    assert row.count("<td") == 4
+    assert "تجمع قرب الموصل" in row and "B2" in row and "36.3400, 43.1300" in row
