@@ -268,9 +268,15 @@ def _location(where: str) -> tuple[str, int]:
     return (path if path in ("pydantic", "values") else f"src/markaz/{path}", int(line))
 
 
-def update_catalogues(locale_dir: Path, languages: tuple[str, ...] = ("ar", "fa", "ru")) -> dict[str, int]:
-    """Add the templates that are new to each errors.po (untranslated), keep the translations
-    of the others, and drop those no longer raised; returns how many lack a translation."""
+def update_catalogues(
+    locale_dir: Path, languages: tuple[str, ...] = ("ar", "fa", "ru"), *, prune: bool = False
+) -> dict[str, int]:
+    """Add the templates that are new to each errors.po (untranslated) and keep the
+    translations of the others; returns how many lack a translation.
+
+    Templates no longer raised are kept unless `prune`: with several people editing one tree,
+    a raise removed in work not yet committed may still be in the committed code.
+    """
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import read_po, write_po
 
@@ -287,7 +293,11 @@ def update_catalogues(locale_dir: Path, languages: tuple[str, ...] = ("ar", "fa"
         with path.open("rb") as f:
             catalogue = read_po(f, locale=language, domain="errors")
         catalogue.update(template, no_fuzzy_matching=True)
+        unused = list(catalogue.obsolete.values())
         catalogue.obsolete.clear()
+        if not prune:
+            for message in unused:
+                catalogue.add(message.id, message.string)
         with path.open("wb") as f:
             write_po(f, catalogue, width=100, sort_output=True)
         untranslated[language] = sum(1 for m in catalogue if m.id and not m.string)
@@ -295,8 +305,9 @@ def update_catalogues(locale_dir: Path, languages: tuple[str, ...] = ("ar", "fa"
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["update"]:
-        for language, count in update_catalogues(PACKAGE_DIR / "web" / "locale").items():
+    if sys.argv[1:2] == ["update"]:
+        counts = update_catalogues(PACKAGE_DIR / "web" / "locale", prune="--prune" in sys.argv[2:])
+        for language, count in counts.items():
             print(f"{language}: {count} error messages to translate")
     else:
         sys.stdout.write(pot(templates()))
