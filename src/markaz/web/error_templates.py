@@ -296,8 +296,8 @@ def update_catalogues(
         unused = list(catalogue.obsolete.values())
         catalogue.obsolete.clear()
         if not prune:
-            for message in unused:
-                catalogue.add(message.id, message.string)
+            for kept in unused:
+                catalogue.add(kept.id, kept.string)
         with path.open("wb") as f:
             write_po(f, catalogue, width=100, sort_output=True)
         untranslated[language] = sum(1 for m in catalogue if m.id and not m.string)
