@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import Connection
+
+from markaz.storage import interop
 from markaz.storage.canonical import iso
 
 # Every markaz STIX id is uuid5(MARKAZ_NAMESPACE, <markaz name>): re-exporting gives the same ids.
@@ -173,6 +176,28 @@ class Chain:
 
     root_id: str  # the first version's markaz id: the STIX ids derive from it
     created: datetime  # the earliest version this viewer may see
+
+
+def chains_for(conn: Connection, viewer: str, rows: Sequence[dict[str, Any]]) -> dict[str, Chain]:
+    """Root and earliest visible creation time of each row's correction chain."""
+    chains = {r["id"]: Chain(r["id"], r["created_at"]) for r in rows if r["supersedes"] is None}
+    linked = [r for r in rows if r["supersedes"] is not None]
+    if not linked:
+        return chains
+    links = interop.chain_links(conn, [r["supersedes"] for r in linked])
+    visible = interop.visible_among(conn, viewer, links)
+    for r in linked:
+        earliest = r["created_at"]
+        current: str | None = r["supersedes"]
+        root = r["id"]
+        while current is not None and current in links:
+            root = current
+            parent, created = links[current]
+            if current in visible:
+                earliest = created if earliest is None else min(earliest, created)
+            current = parent
+        chains[r["id"]] = Chain(root, earliest)
+    return chains
 
 
 def _precision_m(geometry: Mapping[str, Any], lon: float, lat: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from heapq import merge
@@ -98,34 +98,12 @@ def reference_entries(conn: Connection, q: FeedQuery) -> list[Entry]:
     return single_version_entries(q, objects)
 
 
-def chains_for(conn: Connection, viewer: str, rows: Sequence[dict[str, Any]]) -> dict[str, stix.Chain]:
-    """Root and earliest visible creation time of each row's correction chain."""
-    chains = {r["id"]: stix.Chain(r["id"], r["created_at"]) for r in rows if r["supersedes"] is None}
-    linked = [r for r in rows if r["supersedes"] is not None]
-    if not linked:
-        return chains
-    links = interop.chain_links(conn, [r["supersedes"] for r in linked])
-    visible = interop.visible_among(conn, viewer, links)
-    for r in linked:
-        earliest = r["created_at"]
-        current: str | None = r["supersedes"]
-        root = r["id"]
-        while current is not None and current in links:
-            root = current
-            parent, created = links[current]
-            if current in visible:
-                earliest = created if earliest is None else min(earliest, created)
-            current = parent
-        chains[r["id"]] = stix.Chain(root, earliest)
-    return chains
-
-
 def _expand(
     conn: Connection, q: FeedQuery, batch: list[tuple[datetime, str, int, dict[str, Any]]]
 ) -> list[Entry]:
     rows = [b[3] for b in batch]
     obs = store.observations_for(conn, [r["id"] for r in rows])
-    chains = chains_for(conn, q.scope.viewer, rows)
+    chains = stix.chains_for(conn, q.scope.viewer, rows)
     out: list[Entry] = []
     for added, rid, kind, row in batch:
         objects = stix.report_objects(row, obs[rid], chains[rid], revoked=kind == interop.RETRACTED)
@@ -273,7 +251,7 @@ def resolve_report_ids(
     roots = {rid: rid for rid, sup in heads if sup is None}
     linked = [(rid, sup) for rid, sup in heads if sup is not None]
     if linked:
-        chains = chains_for(
+        chains = stix.chains_for(
             conn, scope.viewer, [{"id": rid, "supersedes": sup, "created_at": None} for rid, sup in linked]
         )
         roots.update({rid: chains[rid].root_id for rid, _ in linked})

@@ -56,8 +56,6 @@ def fused_objects(centre: Centre, viewer: str) -> list[tuple[datetime, dict[str,
     A grouping is added (and versioned) when its latest contributing report was received, so a
     TAXII client polling with added_after learns of an item again when a new report joins it.
     """
-    from markaz.dissemination.stix_feed import chains_for
-
     details = list(_items(centre, viewer))
     wanted = sorted({c["observation_id"] for d in details for c in d.get("contributions", [])})
     with centre.db.read() as conn:
@@ -70,7 +68,7 @@ def fused_objects(centre: Centre, viewer: str) -> list[tuple[datetime, dict[str,
             }
             for o in origins.values()
         }
-        chains = chains_for(conn, viewer, list(rows.values()))
+        chains = stix.chains_for(conn, viewer, list(rows.values()))
     out = []
     for d in details:
         contributions = [c for c in d.get("contributions", []) if c["observation_id"] in origins]

@@ -48,8 +48,6 @@ def comment_objects(
     limit: int | None,
 ) -> list[tuple[datetime, str, dict[str, Any]]]:
     """(date added, comment id, object) of comments on reports the viewer may read, oldest first."""
-    from markaz.dissemination.stix_feed import chains_for
-
     rows = interop.report_comments(conn, viewer, start=start, added_after=added_after, limit=limit)
     reports = {
         r["target_id"]: {
@@ -59,5 +57,5 @@ def comment_objects(
         }
         for r in rows
     }
-    chains = chains_for(conn, viewer, list(reports.values()))
+    chains = stix.chains_for(conn, viewer, list(reports.values()))
     return [(r["created_at"], r["id"], comment_object(r, chains[r["target_id"]].root_id)) for r in rows]
