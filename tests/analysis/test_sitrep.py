@@ -338,11 +338,25 @@ def test_the_printed_report_says_where_it_was_cut(
 
     for dx in (0.0, 0.5):
         _submit(client, accounts["IQ"], ["ALL"], lon=43.0 + dx)
+    for group in ("Group A (synthetic)", "Group B (synthetic)"):
+        _submit(client, accounts["IQ"], ["ALL"], category="movement", subject=group, line=True)
+    for _ in range(2):
+        gone = _submit(client, accounts["IQ"], ["ALL"])
+        r = client.post(
+            f"/api/v1/reports/{gone}:retract", headers=accounts["IQ"].headers, json={"reason": "x"}
+        )
+        assert r.status_code == 200, r.text
     s = _json(client, accounts["RU"])
-    assert len(s["tables"]["gathering"]) == 2
+    assert len(s["tables"]["gathering"]) == 2 and len(s["movements"]) == 2 and len(s["changes"]) == 2
     printed = printable(s, max_rows=1)
     assert len(printed["tables"]["gathering"]) == 1 and len(s["tables"]["gathering"]) == 2
-    assert "The printed report lists the first 1 of 2" in to_html(printed)
+    assert len(printed["movements"]) == 1 and len(printed["changes"]) == 1
+    html = to_html(printed)
+    # The gathering and movement tables, the movements and the changes.
+    assert html.count("The printed report lists the first 1 of 2") == 4
+    for section in ("movements", "changes"):
+        part = html.split(f'<section id="{section}">', 1)[1].split("</section>", 1)[0]
+        assert "The printed report lists the first 1 of 2" in part
     assert "The printed report lists" not in to_html(s)
 
 

@@ -180,6 +180,7 @@ PDF_MAX_ROWS = 50
 
 
 def printable(s: Mapping[str, Any], max_rows: int = PDF_MAX_ROWS) -> dict[str, Any]:
+    """The report as printed: every list that makes a table cut to `max_rows`, each cut noted."""
     out = dict(s)
     cut: dict[str, dict[str, int]] = {}
     tables = {}
@@ -188,6 +189,10 @@ def printable(s: Mapping[str, Any], max_rows: int = PDF_MAX_ROWS) -> dict[str, A
         if len(rows) > max_rows:
             cut[c] = {"shown": max_rows, "total": len(rows)}
     out["tables"] = tables
+    for key in ("movements", "changes"):
+        if len(s[key]) > max_rows:
+            cut[key] = {"shown": max_rows, "total": len(s[key])}
+            out[key] = s[key][:max_rows]
     if s.get("fused"):
         fused = dict(s["fused"])
         for key in ("sites", "tracks", "contested"):
