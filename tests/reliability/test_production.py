@@ -17,7 +17,7 @@ from markaz.centre import Centre
 from markaz.dissemination.channels import add_endpoint
 from markaz.domain.enums import Role
 from markaz.storage.principals import add_principal
-from tests.conftest import Account
+from tests.conftest import Account, add_account
 from tests.dissemination.receiver import Receiver, receiving
 from tests.reliability import _processes as procs
 
@@ -132,7 +132,7 @@ def _form_token(client: httpx.Client) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_api_processes_and_two_workers(
-    layout: tuple[str, str, Receiver], accounts: dict[str, Account]
+    layout: tuple[str, str, Receiver], accounts: dict[str, Account], centre: Centre
 ) -> None:
     a, b, ru = layout
     iq, sy = accounts["IQ"].headers, accounts["SY"].headers
@@ -221,17 +221,25 @@ def test_two_api_processes_and_two_workers(
             client.close()
 
     # One token's rate limit holds across both processes: never more than the limit in a window.
-    while time.time() % 60 > 50:  # do not straddle the start of a new window
-        time.sleep(0.5)
-    ir = accounts["IR"].headers
-    statuses: dict[str, list[int]] = {a: [], b: []}
-    retry_after: set[str] = set()
-    for i in range(RATE_LIMIT + 20):
-        base = a if i % 2 == 0 else b
-        r = httpx.get(f"{base}/api/v1/me", headers=ir)
-        statuses[base].append(r.status_code)
-        if r.status_code == 429:
-            retry_after.add(r.headers["Retry-After"])
+    # On a busy machine the requests may outlast the window they started in; then again, with
+    # a fresh token (the old one's new window is partly used), in the next window.
+    for attempt in range(3):
+        ir = accounts["IR"].headers if attempt == 0 else add_account(centre, "IR", new_member=False).headers
+        while time.time() % 60 > 40:  # do not straddle the start of a new window
+            time.sleep(0.5)
+        window = int(time.time() // 60)
+        statuses: dict[str, list[int]] = {a: [], b: []}
+        retry_after: set[str] = set()
+        for i in range(RATE_LIMIT + 20):
+            base = a if i % 2 == 0 else b
+            r = httpx.get(f"{base}/api/v1/me", headers=ir)
+            statuses[base].append(r.status_code)
+            if r.status_code == 429:
+                retry_after.add(r.headers["Retry-After"])
+        if int(time.time() // 60) == window:
+            break
+    else:
+        pytest.fail("three one-minute windows ended before 80 requests were answered")
     allowed = sum(s == 200 for codes in statuses.values() for s in codes)
     assert allowed <= RATE_LIMIT
     assert allowed >= RATE_LIMIT // 2, statuses

@@ -107,3 +107,82 @@ def test_limit_zero_turns_it_off(centre: Centre) -> None:
     limiter = RateLimiter(centre.db, 0)
     assert all(limiter.hit("token:1").allowed for _ in range(1000))
     assert limiter.reconciliations == 0
+
+
+def _rows(centre: Centre, key: str) -> tuple[int, list[tuple[str, int, int]]]:
+    """(settled count, [(holder, reserved, used)]) of `key`'s current window rows."""
+    from sqlalchemy import select
+
+    from markaz.storage.schema_security import rate_leases, rate_windows
+
+    with centre.db.read() as conn:
+        count = conn.execute(select(rate_windows.c.count).where(rate_windows.c.key == key)).scalar() or 0
+        leases = conn.execute(
+            select(rate_leases.c.holder, rate_leases.c.reserved, rate_leases.c.used).where(
+                rate_leases.c.key == key
+            )
+        ).all()
+    return int(count), [tuple(r) for r in leases]
+
+
+def test_a_dead_process_lease_is_reclaimed_after_it_expires(centre: Centre) -> None:
+    clock = Clock(1_800_000_000.0)  # the start of a window
+    dead = RateLimiter(centre.db, 100, processes=1, sync_seconds=1.0, clock=clock)
+    alive = RateLimiter(centre.db, 100, processes=1, sync_seconds=1.0, clock=clock)
+    # The first process takes the whole window (one process expected) and keeps using it.
+    assert sum(dead.hit("token:k").allowed for _ in range(20)) == 20
+    clock.now += 0.6
+    assert sum(dead.hit("token:k").allowed for _ in range(10)) == 10
+    clock.now += 0.6  # its next request reports 30 used and renews the lease (sweep)
+    assert dead.hit("token:k").allowed
+    assert _rows(centre, "token:k") == (0, [(dead.holder, 100, 30)])
+    # Then it is killed: nothing more is reported. Until its lease expires (three sync
+    # intervals after the last renewal) the other process is refused: it may still be alive.
+    del dead
+    assert not alive.hit("token:k").allowed
+    clock.now += 2.5
+    assert not alive.hit("token:k").allowed
+    # Expired: what it reported (30) is settled for good, the rest of its share is free.
+    clock.now += 1.0
+    admitted = sum(alive.hit("token:k").allowed for _ in range(200))
+    assert admitted == 70
+    count, leases = _rows(centre, "token:k")
+    assert count == 30 and leases == [(alive.holder, 70, 70)]  # reported when it asked for more
+    # The one request admitted after the dead process's last report is the only excess
+    # (docs/security.md): 31 + 70 = limit + 1.
+
+
+def test_a_quiet_process_whose_lease_was_reclaimed_settles_later(centre: Centre) -> None:
+    clock = Clock(1_800_000_000.0)
+    quiet = RateLimiter(centre.db, 100, processes=2, sync_seconds=1.0, clock=clock)
+    other = RateLimiter(centre.db, 100, processes=2, sync_seconds=1.0, clock=clock)
+    assert sum(quiet.hit("token:q").allowed for _ in range(5)) == 5  # share 50, 5 used, unreported
+    clock.now += 0.2
+    assert sum(quiet.hit("token:q").allowed for _ in range(5)) == 5
+    clock.now += 3.5  # no request reaches `quiet` for longer than a lease: `other` reclaims it
+    assert sum(other.hit("token:q").allowed for _ in range(200)) == 100
+    # `quiet` is alive after all: its next request settles its 10 unreported requests and,
+    # the window being used up, is refused; it never admitted from the reclaimed lease.
+    assert not quiet.hit("token:q").allowed
+    count, _leases = _rows(centre, "token:q")
+    assert count == 10  # `other`'s 100 are in its own lease row until it hands it back
+    clock.now += 1.5
+    other.hit("token:elsewhere")  # `other`'s sweep hands its idle lease on token:q back
+    assert _rows(centre, "token:q")[0] == 110
+
+
+def test_no_excess_when_every_process_reports(centre: Centre) -> None:
+    """Leases renewed, handed back and reclaimed in turn: exactly the limit, no more."""
+    clock = Clock(1_800_000_000.0)
+    limiters = [RateLimiter(centre.db, 90, processes=3, sync_seconds=1.0, clock=clock) for _ in range(3)]
+    admitted = 0
+    for step in range(40):
+        for n, limiter in enumerate(limiters):
+            if (step + n) % 3:
+                admitted += sum(limiter.hit("token:r").allowed for _ in range(2))
+        clock.now += 0.4
+    for _ in range(10):  # everyone's leases expire or are handed back; the window's rest is taken
+        clock.now += 1.1
+        for limiter in limiters:
+            admitted += sum(limiter.hit("token:r").allowed for _ in range(100))
+    assert admitted == 90

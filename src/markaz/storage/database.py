@@ -18,6 +18,11 @@ from sqlalchemy.exc import ArgumentError
 from markaz.errors import MarkazError
 from markaz.storage.dialects import StorageDialect, dialect_for
 
+# SQLite connections kept by the pool, and more opened (then closed) at a peak beyond them.
+SQLITE_POOL = 16
+SQLITE_OVERFLOW = 24
+SQLITE_CACHE_KIB = 2048  # each connection's page cache (SQLite's own default size)
+
 
 def normalise_url(url: str) -> str:
     """Accept the usual spellings and pick the drivers markaz is built on."""
@@ -35,7 +40,7 @@ def _json_dumps(value: Any) -> str:
 class Database:
     """One database, SQLite or PostgreSQL, with explicit read and write transactions."""
 
-    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 8) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, pool_size: int = 16) -> None:
         self.url = normalise_url(url)
         try:
             parsed = make_url(self.url)
@@ -62,9 +67,19 @@ class Database:
             if database in ("", ":memory:"):
                 raise MarkazError("an in-memory SQLite database cannot be shared; give a file path")
             self._lock_path = Path(database + "-writer.lock")
+            # Keep the connections a busy server uses (its forty request threads) instead of
+            # closing every one returned beyond five (SQLAlchemy's default): under load that
+            # opened a connection a second, each re-reading the schema and re-filling its
+            # caches, and the churn fragmented the heap (bench/load.py --probe: 500
+            # connections in five minutes before, 16 after; docs/operations.md).
+            kwargs["pool_size"] = SQLITE_POOL
+            kwargs["max_overflow"] = SQLITE_OVERFLOW
         else:
+            # As for SQLite: keep what a busy process uses (16; 8 opened and closed about a
+            # connection a second under the load benchmark, each a new server backend),
+            # and a few more at peaks.
             kwargs["pool_size"] = pool_size
-            kwargs["max_overflow"] = pool_size
+            kwargs["max_overflow"] = pool_size // 2
             kwargs["pool_pre_ping"] = True
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect.name == "sqlite":
@@ -80,8 +95,13 @@ class Database:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            # A larger page cache (64 MiB) keeps the indexes of a busy centre in memory.
-            cur.execute("PRAGMA cache_size=-65536")
+            # The page cache is per connection: 2 MiB each bounds the pool's caches to 32 MiB
+            # (64 MiB each allowed about 1 GB over 16 connections). In WAL mode a connection's
+            # cache is emptied whenever another connection has committed, so on a busy centre
+            # a large one mostly held pages about to be discarded (the soak measured under
+            # 30 MB of SQLite memory in all with 64 MiB allowed); the operating system's file
+            # cache keeps the hot pages for every connection and process.
+            cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.close()
 

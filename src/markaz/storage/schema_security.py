@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Table
+from sqlalchemy import Column, Float, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Table
 
 from markaz.storage.schema import UtcDateTime, metadata
 
-# One row per (limited key, fixed window): the request count every API process has flushed.
+# One row per (limited key, fixed window): the requests settled for good (security/ratelimit.py).
 rate_windows = Table(
     "rate_windows",
     metadata,
@@ -14,6 +14,21 @@ rate_windows = Table(
     Column("window_start", Integer, nullable=False),
     Column("count", Integer, nullable=False),
     PrimaryKeyConstraint("key", "window_start", name="pk_rate_windows"),
+    Index(None, "window_start"),
+)
+
+# The lease each process holds on a key's window: reserved, used as last reported, and when it
+# expires unless renewed (a process that died stops renewing; its unused share is reclaimed).
+rate_leases = Table(
+    "rate_leases",
+    metadata,
+    Column("key", String(80), nullable=False),
+    Column("window_start", Integer, nullable=False),
+    Column("holder", String(32), nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("used", Integer, nullable=False),
+    Column("expires_at", Float, nullable=False),  # seconds since the epoch, like window_start
+    PrimaryKeyConstraint("key", "window_start", "holder", name="pk_rate_leases"),
     Index(None, "window_start"),
 )
 
