@@ -86,6 +86,9 @@ class _Launcher:
         return answer
 
     def start(self, args: list[str], log: Path, env: dict[str, str], err: Path | None = None) -> Child:
+        for path in (log, err):
+            if path is not None:
+                path.touch()  # there to read as soon as this returns, as with Popen
         command = {"op": "start", "args": args, "log": str(log), "err": str(err) if err else None}
         pid = self._ask({**command, "env": env, "cwd": os.getcwd()})["pid"]
         return Child(self, int(pid))
