@@ -1,10 +1,13 @@
 """REST routes for the exchange of views: comments and opinions on reports and fused items."""
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: the routes of each commented kind are made by
+# one function, and FastAPI must see each route's path parameter (`report_id`, `site_id`,
+# `track_id`) as a real annotation object, which a postponed (string) annotation cannot give it.
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -43,91 +46,81 @@ _BODY = {
 }
 
 
-async def _list(
-    centre: Any, principal: Any, kind: str, item_id: str, limit: int | None, cursor: str | None
-) -> Response:
-    n = page_limit(centre, limit)
-    page = await run_in_threadpool(
-        views.list_comments, centre, principal.member, kind, item_id, limit=n, after=cursor
+@dataclass(frozen=True)
+class Commented:
+    """A kind of item that takes comments, and how its routes describe it."""
+
+    kind: str  # report | site | track
+    list_summary: str
+    post_summary: str
+
+
+COMMENTED = (
+    Commented(
+        "report",
+        "The comments and opinions on a report the caller may see, oldest first",
+        "Comment on a report, with an optional opinion; its originator is notified",
+    ),
+    Commented(
+        "site",
+        "The comments and opinions on a fused site as the caller sees it, oldest first",
+        "Comment on a fused site the caller may see; its originating members are notified",
+    ),
+    Commented(
+        "track",
+        "The comments and opinions on a fused track as the caller sees it, oldest first",
+        "Comment on a fused track the caller may see; its originating members are notified",
+    ),
+)
+
+
+def _add_routes(item: Commented) -> None:
+    """GET and POST /{kind}s/{kind_id}/comments; route names keep the operation ids."""
+    kind = item.kind
+    ItemId = Annotated[str, Path(alias=f"{kind}_id")]
+
+    async def list_comments(
+        item_id: ItemId,
+        centre: CentreDep,
+        principal: CurrentPrincipal,
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> Response:
+        n = page_limit(centre, limit)
+        page = await run_in_threadpool(
+            views.list_comments, centre, principal.member, kind, item_id, limit=n, after=cursor
+        )
+        return JSONBody(page)
+
+    async def add_comment(
+        item_id: ItemId, centre: CentreDep, principal: WritePrincipal, body: JsonBody
+    ) -> Response:
+        stored = await run_in_threadpool(views.add_comment, centre, principal, kind, item_id, body)
+        return JSONBody(stored, status_code=201)
+
+    path = f"/{kind}s/{{{kind}_id}}/comments"
+    router.add_api_route(
+        path,
+        list_comments,
+        methods=["GET"],
+        name=f"list_{kind}_comments",
+        summary=item.list_summary,
+        responses=_NOT_FOUND,
     )
-    return JSONBody(page)
+    router.add_api_route(
+        path,
+        add_comment,
+        methods=["POST"],
+        name=f"add_{kind}_comment",
+        summary=item.post_summary,
+        status_code=201,
+        responses=_NOT_FOUND,
+        openapi_extra=_BODY,
+    )
 
 
-async def _post(centre: Any, principal: Any, kind: str, item_id: str, body: Any) -> Response:
-    stored = await run_in_threadpool(views.add_comment, centre, principal, kind, item_id, body)
-    return JSONBody(stored, status_code=201)
-
-
-@router.get(
-    "/reports/{report_id}/comments",
-    responses=_NOT_FOUND,
-    summary="The comments and opinions on a report the caller may see, oldest first",
-)
-async def list_report_comments(
-    report_id: str, centre: CentreDep, principal: CurrentPrincipal, limit: Limit = None, cursor: Cursor = None
-) -> Response:
-    return await _list(centre, principal, "report", report_id, limit, cursor)
-
-
-@router.post(
-    "/reports/{report_id}/comments",
-    status_code=201,
-    responses=_NOT_FOUND,
-    openapi_extra=_BODY,
-    summary="Comment on a report, with an optional opinion; its originator is notified",
-)
-async def add_report_comment(
-    report_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
-) -> Response:
-    return await _post(centre, principal, "report", report_id, body)
-
-
-@router.get(
-    "/sites/{site_id}/comments",
-    responses=_NOT_FOUND,
-    summary="The comments and opinions on a fused site as the caller sees it, oldest first",
-)
-async def list_site_comments(
-    site_id: str, centre: CentreDep, principal: CurrentPrincipal, limit: Limit = None, cursor: Cursor = None
-) -> Response:
-    return await _list(centre, principal, "site", site_id, limit, cursor)
-
-
-@router.post(
-    "/sites/{site_id}/comments",
-    status_code=201,
-    responses=_NOT_FOUND,
-    openapi_extra=_BODY,
-    summary="Comment on a fused site the caller may see; its originating members are notified",
-)
-async def add_site_comment(
-    site_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
-) -> Response:
-    return await _post(centre, principal, "site", site_id, body)
-
-
-@router.get(
-    "/tracks/{track_id}/comments",
-    responses=_NOT_FOUND,
-    summary="The comments and opinions on a fused track as the caller sees it, oldest first",
-)
-async def list_track_comments(
-    track_id: str, centre: CentreDep, principal: CurrentPrincipal, limit: Limit = None, cursor: Cursor = None
-) -> Response:
-    return await _list(centre, principal, "track", track_id, limit, cursor)
-
-
-@router.post(
-    "/tracks/{track_id}/comments",
-    status_code=201,
-    responses=_NOT_FOUND,
-    openapi_extra=_BODY,
-    summary="Comment on a fused track the caller may see; its originating members are notified",
-)
-async def add_track_comment(
-    track_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
-) -> Response:
-    return await _post(centre, principal, "track", track_id, body)
+for _item in COMMENTED:
+    _add_routes(_item)
 
 
 @router.get(
