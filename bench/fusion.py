@@ -10,6 +10,7 @@ import random
 import tempfile
 import time
 from collections import Counter
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import orjson
 from sqlalchemy import select
 
+from _pgcluster import throwaway_cluster
 from markaz.analysis import fused
 from markaz.analysis.fusion import fuse_all
 from markaz.centre import Centre
@@ -235,7 +237,7 @@ def pair_scores(centre: Centre, truth: list[str]) -> dict[str, float]:
     """Pairwise precision and recall of the full picture (a viewer that sees everything, every
     report current) against the truth."""
     with centre.db.read() as conn:
-        atoms = dict(conn.execute(select(fusion_nodes.c.obs_id, fusion_nodes.c.atom)).tuples().all())
+        atoms = {int(i): int(a) for i, a in conn.execute(select(fusion_nodes.c.obs_id, fusion_nodes.c.atom))}
         edges = conn.execute(select(fusion_edges.c.a, fusion_edges.c.b).where(fusion_edges.c.matched)).all()
     ids = sorted(atoms)
     # Every observation is in its atom (same-audience matches); stored links join across audiences.
@@ -274,11 +276,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--observations", type=int, default=1_000_000)
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary directory")
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="run on a throwaway PostgreSQL cluster from the machine's binaries",
+    )
     parser.add_argument("--batch", type=int, default=20_000, help="observations per fusion transaction")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         url = args.database_url or f"sqlite:///{tmp}/bench.db"
+        if args.postgresql:
+            url = stack.enter_context(throwaway_cluster()).url()
         centre = Centre(Settings(database_url=url, secret_key="bench-" + "x" * 40))
         upgrade(centre.db)
         t0 = time.perf_counter()

@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     fusion_track_window_hours: float = Field(24.0, gt=0, le=24 * 365)
     fusion_track_max_speed_kmh: float = Field(120.0, gt=0, le=5000)
     fusion_contradiction_hours: float = Field(48.0, ge=0, le=24 * 365)
+    # SQLite: the page cache of the connection while a fusion run holds it (then back to 2 MiB).
+    fusion_sqlite_cache_mib: int = Field(256, ge=2, le=65536)
     fusion_half_life_days: dict[str, float] = Field(
         default_factory=lambda: {
             "position": 7.0,

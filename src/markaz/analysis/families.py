@@ -31,12 +31,12 @@ TRACK_FAMILIES = frozenset({"movement", "smuggling"})
 SITE_FAMILIES = frozenset(f for f in FAMILIES.values() if f not in TRACK_FAMILIES)
 
 
+_FAMILY_OF = {c.value: f for c, f in FAMILIES.items()}
+
+
 def family_of(category: str) -> str | None:
     """The family of a category, or None for categories that are not fused (`other`)."""
-    try:
-        return FAMILIES.get(Category(category))
-    except ValueError:
-        return None
+    return _FAMILY_OF.get(category)
 
 
 def kind_of(family: str) -> str:

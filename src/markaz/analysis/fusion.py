@@ -125,13 +125,14 @@ def link_new(
             else:
                 take(track_link, False)
     window = rules.site_window_s
+    find = atoms.find
     for i, cid, category, lon, lat, t, status, c_audience, c_atom in candidates.sites(probes):
         n = nodes[i]
         same = audience[n.id] == c_audience
         earlier[cid] = c_atom
         # Inside one atom a site pair needs no link: a status contradiction between the two is
         # a match, recomputed on reads with the atom.
-        if abs(t - n.t) > window or (same and atoms.find(n.id) == atoms.find(c_atom)):
+        if abs(t - n.t) > window or (same and find(n.id) == find(c_atom)):
             continue
         link = site_link(n, cid, category, lon, lat, t, status, rules)
         if link is not None:
@@ -153,9 +154,9 @@ def run_fusion(centre: Centre, limit: int = BATCH, now: datetime | None = None) 
     with db.read() as conn:
         if not store.has_pending(conn):
             return 0
-    with db.write() as conn:
+    with db.write() as conn, store.working_cache(conn, db.dialect, centre.settings.fusion_sqlite_cache_mib):
         watermark = store.lock_state(conn, db.dialect)
-        rows = store.pending(conn, watermark, limit)
+        rows = store.pending(conn, db.dialect, watermark, limit)
         nodes = [node_of(r) for r in rows]
         by_report = store.audiences(conn, (n.report_id for n in nodes))
         audience = {n.id: by_report[n.report_id] for n in nodes}

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 from markaz.storage.schema import UtcDateTime, metadata
@@ -44,7 +45,15 @@ fusion_nodes = Table(
     Column("audience", Integer, nullable=False, server_default="0"),
     Column("atom", Integer, nullable=False, server_default="0"),
     Index(None, "report_id"),
-    Index(None, "family", "subject_key", "t"),
+    # Tracks only: site observations have no subject key and stay out of this index.
+    Index(
+        None,
+        "family",
+        "subject_key",
+        "t",
+        sqlite_where=text("subject_key IS NOT NULL"),
+        postgresql_where=text("subject_key IS NOT NULL"),
+    ),
     Index(None, "atom"),
 )
 # On SQLite, site observations are also in the R*Tree `fusion_rtree` (migration 0015): by

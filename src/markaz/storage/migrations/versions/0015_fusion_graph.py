@@ -32,12 +32,21 @@ def upgrade() -> None:
     op.add_column("fusion_nodes", sa.Column("audience", sa.Integer, nullable=False, server_default="0"))
     op.add_column("fusion_nodes", sa.Column("atom", sa.Integer, nullable=False, server_default="0"))
     op.create_index("ix_fusion_nodes_atom", "fusion_nodes", ["atom"])
+    # Only track observations have a subject key: the index leaves the sites out.
+    op.drop_index("ix_fusion_nodes_family_subject_key_t", "fusion_nodes")
+    op.create_index(
+        "ix_fusion_nodes_family_subject_key_t",
+        "fusion_nodes",
+        ["family", "subject_key", "t"],
+        sqlite_where=sa.text("subject_key IS NOT NULL"),
+        postgresql_where=sa.text("subject_key IS NOT NULL"),
+    )
     if op.get_bind().dialect.name == "sqlite":
-        # Site observations by position, time and family, with what the matcher needs beside
+        # Site observations by position and time, with their family and what the matcher needs beside
         # each entry, so finding candidates reads the index alone.
         op.execute(
             "CREATE VIRTUAL TABLE fusion_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat, "
-            "min_t, max_t, min_family, max_family, +atom INTEGER, +audience INTEGER, +category TEXT, "
+            "min_t, max_t, +family INTEGER, +atom INTEGER, +audience INTEGER, +category TEXT, "
             "+status TEXT, +lon REAL, +lat REAL, +t REAL)"
         )
     else:
@@ -54,6 +63,8 @@ def downgrade() -> None:
     else:
         op.execute("DROP INDEX ix_fusion_nodes_point")
     op.drop_index("ix_fusion_nodes_atom", "fusion_nodes")
+    op.drop_index("ix_fusion_nodes_family_subject_key_t", "fusion_nodes")
+    op.create_index("ix_fusion_nodes_family_subject_key_t", "fusion_nodes", ["family", "subject_key", "t"])
     with op.batch_alter_table("fusion_nodes") as batch:
         batch.drop_column("atom")
         batch.drop_column("audience")
