@@ -92,8 +92,15 @@ def lock_state(conn: Connection, dialect: StorageDialect) -> int:
 _PENDING = (
     "SELECT o.id, o.report_id, o.category, o.geometry, o.observed_at, o.subject, o.note, r.originator, "
     "r.observed_at, r.created_at, r.source_reliability, r.information_credibility "
-    "FROM observations o JOIN reports r ON r.id = o.report_id "
 )
+# The gaps drive their query (CROSS JOIN fixes SQLite's order): joined the other way round,
+# SQLite walked every observation in id order once per batch to find the few gaps, which made
+# fusing a million observations cost the square of their number.
+_GAPS = (
+    "FROM fusion_gaps g CROSS JOIN observations o CROSS JOIN reports r "
+    "WHERE o.id = g.obs_id AND r.id = o.report_id "
+)
+_FRESH = "FROM observations o JOIN reports r ON r.id = o.report_id "
 _PENDING_KEYS = (
     "id",
     "report_id",
@@ -128,9 +135,9 @@ def pending(conn: Connection, dialect: StorageDialect, watermark: int, limit: in
     assert raw is not None
     cur = raw.cursor()
     try:
-        cur.execute(_PENDING + "JOIN fusion_gaps g ON g.obs_id = o.id ORDER BY o.id")
+        cur.execute(_PENDING + _GAPS + "ORDER BY o.id")
         rows = cur.fetchall()
-        cur.execute(_PENDING + f"WHERE o.id > {mark} ORDER BY o.id LIMIT {mark}", (watermark, limit))
+        cur.execute(_PENDING + _FRESH + f"WHERE o.id > {mark} ORDER BY o.id LIMIT {mark}", (watermark, limit))
         rows += cur.fetchall()
     finally:
         cur.close()
