@@ -125,19 +125,32 @@ def link_new(
             else:
                 take(track_link, False)
     window = rules.site_window_s
-    find = atoms.find
+    find, parent = atoms.find, atoms.parent
+    last = -1
+    n_audience = root = 0
+    # Rows come grouped by probe: the new node's audience and atom are looked up once a group.
     for i, cid, category, lon, lat, t, status, c_audience, c_atom in candidates.sites(probes):
         n = nodes[i]
-        same = audience[n.id] == c_audience
+        if i != last:
+            last = i
+            n_audience, root = audience[n.id], find(n.id)
         earlier[cid] = c_atom
-        # Inside one atom a site pair needs no link: a status contradiction between the two is
-        # a match, recomputed on reads with the atom.
-        if abs(t - n.t) > window or (same and find(n.id) == find(c_atom)):
+        same = n_audience == c_audience
+        if abs(t - n.t) > window:
             continue
+        if same:
+            # Inside one atom a site pair needs no link: a status contradiction between the
+            # two is a match, recomputed on reads with the atom.
+            c_root = parent.get(c_atom, c_atom)
+            if c_root != c_atom:
+                c_root = find(c_atom)
+            if c_root == root:
+                continue
         link = site_link(n, cid, category, lon, lat, t, status, rules)
         if link is not None:
             if same:
                 atoms.union(n.id, c_atom)
+                root = find(n.id)
             else:
                 links.append(link)
     mine = {n.id: atoms.find(n.id) for n in nodes}

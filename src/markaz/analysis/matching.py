@@ -77,11 +77,12 @@ class MatchRules:
         return float(self.radius_by_category.get(category, self.site_radius_m))
 
     def __post_init__(self) -> None:
-        reach = {
-            f: max(self.radius(c.value) for c, g in FAMILIES.items() if g == f)
-            for f in set(FAMILIES.values())
-        }
+        # Per-family values the matcher asks for millions of times, worked out once.
+        families = set(FAMILIES.values())
+        reach = {f: max(self.radius(c.value) for c, g in FAMILIES.items() if g == f) for f in families}
+        windows = {f: self.track_window_s if kind_of(f) == TRACK else self.site_window_s for f in families}
         object.__setattr__(self, "_reach", reach)
+        object.__setattr__(self, "_windows", windows)
 
     def family_radius(self, family: str) -> float:
         """The largest radius of any category of the family: the spatial index query's reach."""
@@ -89,7 +90,8 @@ class MatchRules:
         return reach[family]
 
     def window(self, family: str) -> float:
-        return self.track_window_s if kind_of(family) == TRACK else self.site_window_s
+        windows: dict[str, float] = self._windows  # type: ignore[attr-defined]
+        return windows[family]
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:

@@ -125,7 +125,8 @@ def _when(value: Any) -> datetime | None:
 
 
 def pending(conn: Connection, dialect: StorageDialect, watermark: int, limit: int) -> list[dict[str, Any]]:
-    """Observations not yet taken in: gaps that have since been committed, then new ids.
+    """Observations not yet taken in: gaps that have since been committed, then new ids, as
+    rows for `analysis.fusion.node_of` (times as aware datetimes, up to the first present).
 
     Read on the driver's cursor: SQLAlchemy's per-row result processing cost as much as the
     matching on a million observations.
@@ -146,8 +147,11 @@ def pending(conn: Connection, dialect: StorageDialect, watermark: int, limit: in
         found = dict(zip(_PENDING_KEYS, row, strict=True))
         if isinstance(found["geometry"], str):
             found["geometry"] = orjson.loads(found["geometry"])
+        # Fusion's time is the first of these that is present; the later ones are not read.
         for key in ("observed_at", "report_observed_at", "created_at"):
-            found[key] = _when(found[key])
+            if found[key] is not None:
+                found[key] = _when(found[key])
+                break
         out.append(found)
     return out
 
