@@ -115,9 +115,11 @@ def link_new(
                 subject_probes.append((i, n.family, n.subject_key, n.t - window, n.t + window))
         else:
             probes.append((i, *search_box(n, rules), n.family, n.t - window, n.t + window))
-    earlier: dict[int, int] = {}  # atom label of each earlier node seen as a candidate
+    # Neighbours one after another: the index's pages are then read while still cached.
+    probes.sort(key=lambda p: (int(p[2] * 10), p[1]))
+    earlier: set[int] = set()  # atom labels of the earlier nodes seen as candidates
     for i, c, c_audience, c_atom in candidates.same_subject(subject_probes):
-        earlier[c.id] = c_atom
+        earlier.add(c_atom)
         track_link = match(nodes[i], c, rules)
         if track_link is not None:
             if track_link.matched and audience[nodes[i].id] == c_audience:
@@ -134,7 +136,7 @@ def link_new(
         if i != last:
             last = i
             n_audience, root = audience[n.id], find(n.id)
-        earlier[cid] = c_atom
+        earlier.add(c_atom)
         same = n_audience == c_audience
         if abs(t - n.t) > window:
             continue
@@ -155,7 +157,7 @@ def link_new(
                 links.append(link)
     mine = {n.id: atoms.find(n.id) for n in nodes}
     # Earlier atoms this batch joined to a smaller label: their nodes are relabelled.
-    moves = {label: root for label in set(earlier.values()) if (root := atoms.find(label)) != label}
+    moves = {label: root for label in earlier if (root := atoms.find(label)) != label}
     return mine, moves, links
 
 
