@@ -29,14 +29,16 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
-def limit_malloc_arenas(arenas: int = 2) -> None:
+def limit_malloc_arenas(arenas: int = 4) -> None:
     """At most `arenas` glibc malloc arenas in this process, unless MALLOC_ARENA_MAX says otherwise.
 
     glibc gives threads arenas of their own (up to eight per core); memory freed in one stays
     with it, so a server whose forty request threads take turns allocating keeps growing its
     resident memory long after its working set has stopped growing. Measured with
     bench/load.py --probe (SQLite, 50 clients, 5 minutes): memory freed but held by malloc
-    went to 250 MB with the default and stayed under 80 MB with two arenas (docs/operations.md).
+    went to 250 MB with the default and stayed under 80 MB with two arenas. The default is four,
+    two per core: with two, the request threads queued for the allocator and ingest lost a
+    third of its throughput (docs/operations.md).
     Called before the process starts its threads; nothing happens where malloc is not glibc's.
     """
     if os.environ.get("MALLOC_ARENA_MAX"):
@@ -113,7 +115,7 @@ def register(app: typer.Typer) -> None:
             centre.close()
             # Worker processes build their own Settings from the environment.
             os.environ["MARKAZ_DATABASE_URL"] = settings.database_url
-            os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # read by glibc as each process starts
+            os.environ.setdefault("MALLOC_ARENA_MAX", "4")  # read by glibc as each process starts
             uvicorn.run(
                 "markaz.cli.serve:app_from_environment",
                 factory=True,
