@@ -52,6 +52,21 @@ def credibility_labels(_: Gettext) -> dict[str, str]:
     }
 
 
+def status_labels(_: Gettext) -> dict[str, str]:
+    """States of votes, members, circles and reported sites as the pages show them."""
+    return {
+        "open": _("open"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "active": _("active"),
+        "suspended": _("suspended"),
+        "withdrawn": _("withdrawn"),
+        "pending": _("pending"),
+        "destroyed": _("destroyed"),
+        "abandoned": _("abandoned"),
+    }
+
+
 def calendar_labels(_: Gettext) -> dict[str, str]:
     return {"gregorian": _("Gregorian"), "hijri": _("Hijri"), "solar_hijri": _("Solar Hijri")}
 

@@ -96,6 +96,7 @@ def page(
         "csrf_token": session.csrf_token if session else "",
         "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "roles": labels.role_labels(_),
+        "statuses": labels.status_labels(_),
         "calendars": labels.calendar_labels(_),
         "categories": labels.category_labels(_),
         "precedences": labels.precedence_labels(_),
