@@ -73,6 +73,7 @@ bench: install-test
 	$(PY) bench/extract.py
 	$(PY) bench/sitrep.py --output bench/results/sitrep.json
 	$(PY) bench/fusion.py --output bench/results/fusion.json
+	$(PY) bench/fusion.py --postgresql --observations 100000 --output bench/results/fusion-postgresql.json
 	$(PY) bench/ratelimit.py --output bench/results/ratelimit.json
 	$(PY) bench/fuzz_inputs.py
 	$(PY) bench/load.py --duration 60 --clients 50 --output bench/results/load.json
