@@ -89,6 +89,20 @@ def check_envelope(doc: Any) -> list[dict[str, Any]]:
             )
         if spec is None and kind in (*REPORT_LIKE, "location", "relationship", "marking-definition"):
             raise InvalidInput(f"{where}.spec_version: required ('2.1')", field=f"{where}.spec_version")
+        for key in ("object_refs", "object_marking_refs"):
+            refs = obj.get(key)
+            if refs is not None and not (isinstance(refs, list) and all(isinstance(r, str) for r in refs)):
+                raise InvalidInput(
+                    f"{where}.{key}: must be a list of STIX identifiers", field=f"{where}.{key}"
+                )
+        extensions = obj.get("extensions")
+        if extensions is not None and not (
+            isinstance(extensions, dict) and all(isinstance(e, dict) for e in extensions.values())
+        ):
+            raise InvalidInput(
+                f"{where}.extensions: must map extension ids to extension objects",
+                field=f"{where}.extensions",
+            )
         for key in ("created", "modified"):
             if key in obj:
                 try:
