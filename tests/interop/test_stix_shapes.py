@@ -1,4 +1,4 @@
-"""STIX objects whose reference lists or extensions have the wrong shape are refused with a clear error."""
+"""STIX objects whose reference lists, extensions or confidence have the wrong shape are refused clearly."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ REPORT = {
         ("object_marking_refs", [{"id": "x"}], "objects.0.object_marking_refs"),
         ("extensions", True, "objects.0.extensions"),
         ("extensions", {"extension-definition--x": True}, "objects.0.extensions"),
+        ("confidence", [1], "objects.0.confidence"),
+        ("confidence", True, "objects.0.confidence"),
+        ("confidence", 101, "objects.0.confidence"),
     ],
 )
 def test_wrong_shapes_are_refused(key: str, value: Any, field: str) -> None:

@@ -95,6 +95,13 @@ def check_envelope(doc: Any) -> list[dict[str, Any]]:
                 raise InvalidInput(
                     f"{where}.{key}: must be a list of STIX identifiers", field=f"{where}.{key}"
                 )
+        confidence = obj.get("confidence")
+        if confidence is not None and (
+            isinstance(confidence, bool) or not isinstance(confidence, int) or not 0 <= confidence <= 100
+        ):
+            raise InvalidInput(
+                f"{where}.confidence: must be a whole number from 0 to 100", field=f"{where}.confidence"
+            )
         extensions = obj.get("extensions")
         if extensions is not None and not (
             isinstance(extensions, dict) and all(isinstance(e, dict) for e in extensions.values())
