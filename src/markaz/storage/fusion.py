@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, and_, func, literal_column, select, text
 
@@ -27,7 +27,10 @@ CHUNK = 500
 # --- reading, always for one viewer ------------------------------------------------------------
 
 
-def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+_Key = TypeVar("_Key", int, str)
+
+
+def _chunks(ids: Iterable[_Key]) -> Iterable[list[_Key]]:
     items = sorted(set(ids))
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
@@ -42,10 +45,9 @@ def _released(conn: Connection, viewer: str, report_ids: Iterable[str], *, curre
     """Of `report_ids`, those released to the viewer (and, if `current`, neither retracted nor
     corrected), looked up by report_access's key (viewer, report)."""
     found: set[str] = set()
-    items = sorted(set(report_ids))
-    for start in range(0, len(items), CHUNK):
+    for chunk in _chunks(report_ids):
         query = select(report_access.c.report_id).where(
-            report_access.c.member_code == viewer, report_access.c.report_id.in_(items[start : start + CHUNK])
+            report_access.c.member_code == viewer, report_access.c.report_id.in_(chunk)
         )
         if current:
             query = query.join(reports, reports.c.id == report_access.c.report_id).where(
@@ -87,11 +89,10 @@ def corrected_observations(conn: Connection, viewer: str, ids: Iterable[int]) ->
         return {}
     released = _released(conn, viewer, corrects.values(), current=False)
     earlier_ids: dict[str, list[int]] = {}
-    items = sorted(released)
-    for start in range(0, len(items), CHUNK):
+    for rids in _chunks(released):
         for obs_id, rid in conn.execute(
             select(observations.c.id, observations.c.report_id)
-            .where(observations.c.report_id.in_(items[start : start + CHUNK]))
+            .where(observations.c.report_id.in_(rids))
             .order_by(observations.c.id)
         ):
             earlier_ids.setdefault(rid, []).append(int(obs_id))
