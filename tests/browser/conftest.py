@@ -19,6 +19,7 @@ from markaz.centre import Centre
 from markaz.demo import load_demo
 from markaz.domain.enums import MemberStatus, Role
 from markaz.governance import votes
+from markaz.processing.gazetteer import load_gazetteer
 from markaz.settings import Settings
 from markaz.storage import principals
 from markaz.storage.migrate import upgrade
@@ -99,6 +100,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         ),
     )
     centre.close()
+    # The compiled gazetteer is cached on disk (the server inherits this environment): build
+    # it here when absent, so the server loads it in under a second instead of building it for
+    # 10-15 s while the first test waits on a report's submission.
+    load_gazetteer()
     log = (tmp / "serve.log").open("w")
     proc = subprocess.Popen(
         [*MARKAZ, "serve", "--database-url", url, "--port", str(port)],

@@ -57,3 +57,34 @@ def test_torn_cache_file_is_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch
     (target / f"gazetteer-{real.fingerprint}.automaton").write_bytes(b"junk")
     monkeypatch.setattr(gz, "build_gazetteer", lambda fingerprint="": real)
     assert gz.load_gazetteer(target) is real
+
+
+def test_threads_asking_while_it_loads_share_one_load(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's worker loads the extractor at start; a report entered meanwhile waits for
+    that load instead of starting a second one (which doubled the time and the memory)."""
+    import threading
+    import time
+
+    from markaz.processing import extractor as ex
+
+    real = get_extractor(cache_dir).gazetteer
+    loads: list[Path | None] = []
+
+    def slow_load(where: Path | None = None) -> gz.Gazetteer:
+        loads.append(where)
+        time.sleep(0.3)
+        return real
+
+    monkeypatch.setattr(ex, "load_gazetteer", slow_load)
+    fresh = tmp_path / "fresh"
+    got: list[ex.Extractor] = []
+    threads = [threading.Thread(target=lambda: got.append(get_extractor(fresh))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == [fresh]
+    assert len(got) == 4 and all(e is got[0] for e in got)
+    assert get_extractor(fresh) is got[0]

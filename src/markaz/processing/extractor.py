@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,10 +69,25 @@ class Extractor:
         )
 
 
-@functools.lru_cache(maxsize=8)
+_extractors: dict[Path | None, Extractor] = {}
+_loading = threading.Lock()
+
+
 def get_extractor(cache_dir: Path | None = None) -> Extractor:
-    """The shared Extractor for a cache directory (built or loaded once per process)."""
-    return Extractor.load(cache_dir)
+    """The shared Extractor for a cache directory, built or loaded once per process.
+
+    Threads that ask while it loads wait for that one load: the server's worker loads it at
+    start, and a report entered meanwhile must not start a second build (about 300 MB and,
+    without a compiled cache, 10-15 s of CPU competing with the first).
+    """
+    found = _extractors.get(cache_dir)
+    if found is not None:
+        return found
+    with _loading:
+        found = _extractors.get(cache_dir)
+        if found is None:
+            found = _extractors[cache_dir] = Extractor.load(cache_dir)
+        return found
 
 
 def extract(text: str, cache_dir: Path | None = None) -> dict[str, Any]:
