@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, insert
 
 from markaz.analysis.families import SITE, TRACK
@@ -43,12 +43,9 @@ class MergeRequest(BaseModel):
 def parse(model: type[SplitRequest] | type[MergeRequest], body: Any) -> Any:
     if not isinstance(body, dict):
         raise MalformedBody("send a JSON object")
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        from markaz.collection.intake import validation_error
+    from markaz.collection.intake import parse_model
 
-        raise validation_error(exc) from None
+    return parse_model(model, body)
 
 
 def _kind(item_id: str) -> str:

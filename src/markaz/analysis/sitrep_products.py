@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from markaz.analysis import sitrep
 from markaz.analysis.sitrep_render import to_markdown
@@ -40,12 +40,9 @@ class ProductCreate(BaseModel):
 def parse_product(body: Any) -> ProductCreate:
     if not isinstance(body, dict):
         raise MalformedBody('send a JSON object: {"since", "until", "bbox", "lang", "releasable_to"}')
-    try:
-        return ProductCreate.model_validate(body)
-    except ValidationError as exc:
-        from markaz.collection.intake import validation_error
+    from markaz.collection.intake import parse_model
 
-        raise validation_error(exc) from None
+    return parse_model(ProductCreate, body)
 
 
 def _audience(conn: Any, request: ProductCreate, chair_member: str) -> frozenset[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 from ulid import ULID
 
@@ -116,12 +116,9 @@ def public_comment(row: Mapping[str, Any]) -> dict[str, Any]:
 def parse_comment(body: Any) -> CommentCreate:
     if not isinstance(body, dict):
         raise MalformedBody('send a JSON object: {"text": "...", "opinion": "agree", "reply_to": null}')
-    try:
-        return CommentCreate.model_validate(body)
-    except ValidationError as exc:
-        from markaz.collection.intake import validation_error
+    from markaz.collection.intake import parse_model
 
-        raise validation_error(exc) from None
+    return parse_model(CommentCreate, body)
 
 
 def add_comment(

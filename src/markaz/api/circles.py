@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
 from markaz.api.responses import JSONBody
-from markaz.collection.intake import validation_error
+from markaz.collection.intake import parse_model
 from markaz.governance import circles
 
 router = APIRouter(prefix="/api/v1", tags=["governance"])
@@ -53,10 +53,7 @@ async def list_circles(centre: CentreDep, _principal: CurrentPrincipal) -> Respo
     summary="Create a circle the caller's member belongs to; active once every member consented",
 )
 async def create_circle(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
-    try:
-        request = circles.CircleCreate.model_validate(body)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    request = parse_model(circles.CircleCreate, body)
     circle = await run_in_threadpool(circles.create, centre, principal, request)
     return JSONBody(circle, status_code=201, headers={"Location": f"/api/v1/circles/{circle['name']}"})
 

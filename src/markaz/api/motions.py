@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
 from markaz.api.responses import JSONBody
-from markaz.collection.intake import validation_error
+from markaz.collection.intake import parse_model
 from markaz.errors import NotFound
 from markaz.governance import votes
 
@@ -25,13 +25,6 @@ def _doc(model: str) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
         }
     }
-
-
-def _parse(model: type[BaseModel], body: Any) -> Any:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
 
 
 class Credentials(BaseModel):
@@ -53,7 +46,7 @@ async def list_accessions(centre: CentreDep, _principal: CurrentPrincipal) -> Re
     summary="The chair enters a candidate's application and opens the vote",
 )
 async def open_accession(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
-    request = _parse(votes.AccessionRequest, body)
+    request = parse_model(votes.AccessionRequest, body)
     motion = await run_in_threadpool(votes.open_accession, centre, principal, request)
     return JSONBody(motion, status_code=201, headers={"Location": f"/api/v1/accessions/{motion['id']}"})
 
@@ -74,7 +67,7 @@ async def get_accession(motion_id: str, centre: CentreDep, _principal: CurrentPr
 async def vote_accession(
     motion_id: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody
 ) -> Response:
-    request = _parse(votes.VoteRequest, body)
+    request = parse_model(votes.VoteRequest, body)
     return JSONBody(await run_in_threadpool(votes.vote, centre, principal, motion_id, request.choice))
 
 
@@ -103,13 +96,13 @@ async def list_motions(centre: CentreDep, _principal: CurrentPrincipal) -> Respo
 async def vote_motion(
     motion_id: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody
 ) -> Response:
-    request = _parse(votes.VoteRequest, body)
+    request = parse_model(votes.VoteRequest, body)
     return JSONBody(await run_in_threadpool(votes.vote, centre, principal, motion_id, request.choice))
 
 
 def _member_vote(kind: str) -> Any:
     async def open_vote(code: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
-        request = _parse(votes.MotionRequest, body)
+        request = parse_model(votes.MotionRequest, body)
         motion = await run_in_threadpool(
             votes.open_member_vote, centre, principal, kind, code, request.deadline
         )

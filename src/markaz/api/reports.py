@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -52,13 +51,6 @@ def _batch_doc() -> dict[str, Any]:
     }
 
 
-def _parse(model: type[ReportCreate] | type[RetractRequest], body: Any) -> Any:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise intake.validation_error(exc) from None
-
-
 @router.post(
     "/reports",
     status_code=201,
@@ -72,7 +64,7 @@ async def submit_report(
 ) -> Response:
     if not isinstance(body, dict):
         raise MalformedBody("send one report as a JSON object (use /api/v1/reports:batch for a list)")
-    report = _parse(ReportCreate, body)
+    report = intake.parse_model(ReportCreate, body)
 
     def work() -> tuple[str, dict[str, Any]]:
         (result,) = intake.submit(centre, principal, [report])
@@ -163,7 +155,7 @@ async def get_report(report_id: str, centre: CentreDep, principal: CurrentPrinci
 async def retract_report(
     report_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
-    request = _parse(RetractRequest, body)
+    request = intake.parse_model(RetractRequest, body)
 
     def work() -> dict[str, Any]:
         intake.retract(centre, principal, report_id, request.reason)
@@ -182,7 +174,7 @@ async def retract_report(
 async def correct_report(
     report_id: str, centre: CentreDep, principal: WritePrincipal, body: JsonBody
 ) -> Response:
-    correction = _parse(ReportCorrection, body)
+    correction = intake.parse_model(ReportCorrection, body)
 
     def work() -> dict[str, Any]:
         new_id = intake.correct(centre, principal, report_id, correction)

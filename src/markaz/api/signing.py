@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
 from markaz.api.responses import JSONBody
-from markaz.collection.intake import validation_error
+from markaz.collection.intake import parse_model
 from markaz.dissemination import pull
 from markaz.errors import NotFound
 from markaz.security import signing
@@ -69,10 +69,7 @@ async def list_keys(centre: CentreDep, principal: CurrentPrincipal) -> Response:
     summary="Register an Ed25519 public key (base64 of 32 bytes) for the caller's member",
 )
 async def add_key(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
-    try:
-        request = KeyCreate.model_validate(body)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
+    request = parse_model(KeyCreate, body)
     signing.require_key_admin(principal.member, principal.role.value, principal.member)
 
     def work() -> dict[str, Any]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from ulid import ULID
 
@@ -138,6 +138,17 @@ def validation_error(exc: ValidationError, prefix: str = "") -> InvalidInput:
     if first["type"] == "extra_forbidden":
         message = f"unknown field {loc.rsplit('.', 1)[-1]!r}"
     return InvalidInput(f"{field}: {message}" if field else message, field=field)
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def parse_model(model: type[Model], body: Any) -> Model:
+    """The body read as `model`; what pydantic refuses becomes InvalidInput (validation_error)."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
 
 
 def submit(centre: Centre, principal: Principal, items: Sequence[Any]) -> list[ItemResult]:

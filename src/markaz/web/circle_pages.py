@@ -6,11 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from markaz.collection.intake import validation_error
+from markaz.collection.intake import parse_model
 from markaz.errors import MarkazError
 from markaz.governance import circles as circle_rules
 from markaz.storage.members import list_members
@@ -65,10 +64,7 @@ async def create_circle(request: Request) -> Response:
         "members": chosen,
     }
     try:
-        try:
-            wanted = circle_rules.CircleCreate.model_validate(body)
-        except ValidationError as exc:
-            raise validation_error(exc) from None
+        wanted = parse_model(circle_rules.CircleCreate, body)
         circle = await run_in_threadpool(circle_rules.create, centre_of(request), session.principal, wanted)
     except MarkazError as exc:
         return await run_in_threadpool(_circles_page, request, session, body, exc.message, exc.status)

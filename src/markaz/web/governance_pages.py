@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from markaz.collection.intake import validation_error
+from markaz.collection.intake import parse_model
 from markaz.dissemination import board
 from markaz.errors import InvalidInput, MarkazError, NotFound
 from markaz.governance import chair, votes
@@ -90,13 +89,6 @@ async def cast_vote(request: Request, motion_id: str) -> Response:
     return RedirectResponse(f"/governance#motion-{motion_id}", status_code=303)
 
 
-def _parse(model: type[BaseModel], body: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        raise validation_error(exc) from None
-
-
 def deadline_of(value: str) -> datetime | str:
     """A `datetime-local` field, read as UTC (the page says so).
 
@@ -146,8 +138,7 @@ def accession_from_form(form: dict[str, str]) -> votes.AccessionRequest:
         "reason": form.get("reason", "").replace("\r\n", "\n").strip(),
         "deadline": deadline_of(form.get("deadline", "")),
     }
-    request: votes.AccessionRequest = _parse(votes.AccessionRequest, body)
-    return request
+    return parse_model(votes.AccessionRequest, body)
 
 
 @router.post("/governance/votes/accession")
@@ -176,7 +167,9 @@ async def _open_member_vote(request: Request, kind: str) -> Response:
     except CsrfRefused as exc:
         return error_page(request, session, exc)
     try:
-        deadline = _parse(votes.MotionRequest, {"deadline": deadline_of(form.get("member_deadline", ""))})
+        deadline = parse_model(
+            votes.MotionRequest, {"deadline": deadline_of(form.get("member_deadline", ""))}
+        )
         motion = await run_in_threadpool(
             votes.open_member_vote,
             centre,

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
@@ -359,10 +358,7 @@ async def submit_correction(request: Request, report_id: str) -> Response:
         document = report_from_form(form, lists)
         if form.get("keep_observations"):
             document["observations"] = kept_observations(original) + document.get("observations", [])
-        try:
-            correction = ReportCorrection.model_validate(document)
-        except ValidationError as exc:
-            raise intake.validation_error(exc) from None
+        correction = intake.parse_model(ReportCorrection, document)
         new_id = await run_in_threadpool(intake.correct, centre, session.principal, report_id, correction)
     except MarkazError as exc:
         message = exc.message if not exc.field else f"{exc.field}: {exc.message}"
@@ -376,12 +372,9 @@ async def retract_report(request: Request, report_id: str) -> Response:
     session = await require_session(request)
     try:
         form = await form_with_csrf(request, session)
-        try:
-            reason = RetractRequest.model_validate(
-                {"reason": form.get("reason", "").replace("\r\n", "\n").strip()}
-            )
-        except ValidationError as exc:
-            raise intake.validation_error(exc) from None
+        reason = intake.parse_model(
+            RetractRequest, {"reason": form.get("reason", "").replace("\r\n", "\n").strip()}
+        )
         await run_in_threadpool(
             intake.retract, centre_of(request), session.principal, report_id, reason.reason
         )
