@@ -6,13 +6,12 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from markaz.dissemination import channels
 from markaz.errors import MarkazError
 from markaz.storage.web_sessions import WebSession
-from markaz.web.pages import CsrfRefused, centre_of, error_page, form_with_csrf, page, require_session
+from markaz.web.pages import centre_of, form_action, page, see_other, show, submit_form
 
 router = APIRouter(include_in_schema=False)
 BBOX_FIELDS = ("min_lon", "min_lat", "max_lon", "max_lat")
@@ -46,41 +45,27 @@ def _channels_page(
 
 @router.get("/channels")
 async def channels_page(request: Request) -> Response:
-    session = await require_session(request)
-    try:
-        return await run_in_threadpool(lambda: _channels_page(request, session))
-    except MarkazError as exc:
-        return error_page(request, session, exc)
+    return await show(request, lambda session: _channels_page(request, session))
 
 
 @router.post("/channels/endpoints")
 async def add_endpoint(request: Request) -> Response:
     """Register a webhook endpoint; its secret is shown on this answer only, as by the API."""
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
-    except CsrfRefused as exc:
-        return error_page(request, session, exc)
-    body: dict[str, Any] = {"url": form.get("url", "")}
-    if form.get("secret", "").strip():
-        body["secret"] = form["secret"].strip()
-    try:
-        created = await run_in_threadpool(
-            channels.create_endpoint, centre_of(request), session.principal, body
+
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        body: dict[str, Any] = {"url": form.get("url", "")}
+        if form.get("secret", "").strip():
+            body["secret"] = form["secret"].strip()
+        created = channels.create_endpoint(centre_of(request), session.principal, body)
+        return _channels_page(request, session, new_secret=created)
+
+    def refused(session: WebSession, form: dict[str, str], exc: MarkazError) -> Response:
+        values = {"url": form.get("url", "")}
+        return _channels_page(
+            request, session, values=values, error=exc.message, error_at="endpoint", status=exc.status
         )
-    except MarkazError as exc:
-        message, status = exc.message, exc.status
-        return await run_in_threadpool(
-            lambda: _channels_page(
-                request,
-                session,
-                values={"url": form.get("url", "")},
-                error=message,
-                error_at="endpoint",
-                status=status,
-            )
-        )
-    return await run_in_threadpool(lambda: _channels_page(request, session, new_secret=created))
+
+    return await submit_form(request, act, refused)
 
 
 def _number_or_text(value: str) -> float | str:
@@ -113,36 +98,26 @@ def subscription_from_form(form: dict[str, str], lists: dict[str, list[str]]) ->
 
 @router.post("/channels/subscriptions")
 async def add_subscription(request: Request) -> Response:
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
-    except CsrfRefused as exc:
-        return error_page(request, session, exc)
-    lists: dict[str, list[str]] = request.state.form_lists
-    try:
-        body = subscription_from_form(form, lists)
-        await run_in_threadpool(channels.create_subscription, centre_of(request), session.principal, body)
-    except MarkazError as exc:
-        values = {**form, "categories": lists.get("categories", [])}
-        message, status = exc.message, exc.status
-        return await run_in_threadpool(
-            lambda: _channels_page(
-                request, session, values=values, error=message, error_at="subscription", status=status
-            )
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        body = subscription_from_form(form, request.state.form_lists)
+        channels.create_subscription(centre_of(request), session.principal, body)
+        return see_other("/channels#subscriptions")
+
+    def refused(session: WebSession, form: dict[str, str], exc: MarkazError) -> Response:
+        values = {**form, "categories": request.state.form_lists.get("categories", [])}
+        return _channels_page(
+            request, session, values=values, error=exc.message, error_at="subscription", status=exc.status
         )
-    return RedirectResponse("/channels#subscriptions", status_code=303)
+
+    return await submit_form(request, act, refused)
 
 
 async def _remove(request: Request, kind: str, item_id: int) -> Response:
-    session = await require_session(request)
     centre = centre_of(request)
     remover = channels.remove_endpoint if kind == "endpoints" else channels.remove_subscription
-    try:
-        await form_with_csrf(request, session)
-        await run_in_threadpool(remover, centre, session.principal, item_id)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(f"/channels#{kind}", status_code=303)
+    return await form_action(
+        request, lambda principal: remover(centre, principal, item_id), f"/channels#{kind}"
+    )
 
 
 @router.post("/channels/endpoints/{item_id}/remove")

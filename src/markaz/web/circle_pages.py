@@ -6,15 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from markaz.collection.intake import parse_model
 from markaz.errors import MarkazError
 from markaz.governance import circles as circle_rules
 from markaz.storage.members import list_members
 from markaz.storage.web_sessions import WebSession
-from markaz.web.pages import CsrfRefused, centre_of, error_page, form_with_csrf, page, require_session
+from markaz.web.pages import centre_of, form_action, page, see_other, show, submit_form
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,43 +41,39 @@ def _circles_page(
 
 @router.get("/governance/circles")
 async def circles_page(request: Request) -> Response:
-    session = await require_session(request)
-    defaults = {"members": [session.principal.member]}
-    try:
-        return await run_in_threadpool(_circles_page, request, session, defaults, "", 200)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
+    def render(session: WebSession) -> Response:
+        return _circles_page(request, session, {"members": [session.principal.member]}, "", 200)
+
+    return await show(request, render)
 
 
-@router.post("/governance/circles")
-async def create_circle(request: Request) -> Response:
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
-    except CsrfRefused as exc:
-        return error_page(request, session, exc)
+def _circle_of(request: Request, form: dict[str, str]) -> dict[str, Any]:
     chosen: list[str] = request.state.form_lists.get("members", [])
-    body = {
+    return {
         "name": form.get("name", "").strip(),
         "description": form.get("description", "").strip(),
         "members": chosen,
     }
-    try:
-        wanted = parse_model(circle_rules.CircleCreate, body)
-        circle = await run_in_threadpool(circle_rules.create, centre_of(request), session.principal, wanted)
-    except MarkazError as exc:
-        return await run_in_threadpool(_circles_page, request, session, body, exc.message, exc.status)
-    return RedirectResponse(f"/governance/circles#circle-{circle['name']}", status_code=303)
+
+
+@router.post("/governance/circles")
+async def create_circle(request: Request) -> Response:
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        wanted = parse_model(circle_rules.CircleCreate, _circle_of(request, form))
+        circle = circle_rules.create(centre_of(request), session.principal, wanted)
+        return see_other(f"/governance/circles#circle-{circle['name']}")
+
+    def refused(session: WebSession, form: dict[str, str], exc: MarkazError) -> Response:
+        return _circles_page(request, session, _circle_of(request, form), exc.message, exc.status)
+
+    return await submit_form(request, act, refused)
 
 
 async def _membership(request: Request, name: str, change: Callable[..., Any]) -> Response:
-    session = await require_session(request)
-    try:
-        await form_with_csrf(request, session)
-        await run_in_threadpool(change, centre_of(request), session.principal, name)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(f"/governance/circles#circle-{name}", status_code=303)
+    centre = centre_of(request)
+    return await form_action(
+        request, lambda principal: change(centre, principal, name), f"/governance/circles#circle-{name}"
+    )
 
 
 @router.post("/governance/circles/{name}/consent")

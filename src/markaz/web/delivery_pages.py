@@ -11,12 +11,21 @@ from urllib.parse import urlencode
 import orjson
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from markaz.analysis import sitrep
 from markaz.dissemination import inbox as inbox_logic
 from markaz.errors import InvalidInput, MarkazError
-from markaz.web.pages import centre_of, error_page, form_with_csrf, member_names, page, require_session
+from markaz.storage.web_sessions import WebSession
+from markaz.web.pages import (
+    centre_of,
+    error_page,
+    member_names,
+    page,
+    require_session,
+    see_other,
+    submit_form,
+)
 
 router = APIRouter(include_in_schema=False)
 STATES = ("unacknowledged", "overdue", "acknowledged")
@@ -61,14 +70,11 @@ async def inbox_page(request: Request) -> Response:
 
 @router.post("/inbox/{delivery_id}/ack")
 async def acknowledge(request: Request, delivery_id: str) -> Response:
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
-        await run_in_threadpool(inbox_logic.acknowledge, centre_of(request), session.principal, delivery_id)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    back = "/inbox" + (f"?state={form['state']}" if form.get("state") in STATES else "")
-    return RedirectResponse(back, status_code=303)
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        inbox_logic.acknowledge(centre_of(request), session.principal, delivery_id)
+        return see_other("/inbox" + (f"?state={form['state']}" if form.get("state") in STATES else ""))
+
+    return await submit_form(request, act)
 
 
 def _day(value: str | None, *, end: bool) -> datetime | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from markaz.collection.intake import parse_model
 from markaz.dissemination import board
@@ -16,7 +16,7 @@ from markaz.governance import chair, votes
 from markaz.governance import circles as circle_rules
 from markaz.storage.members import list_members
 from markaz.storage.web_sessions import WebSession
-from markaz.web.pages import CsrfRefused, centre_of, error_page, form_with_csrf, page, require_session
+from markaz.web.pages import centre_of, form_action, page, see_other, show, submit_form
 
 router = APIRouter(include_in_schema=False)
 CHOICES = ("approve", "reject", "abstain")
@@ -67,26 +67,22 @@ def governance_context(request: Request, session: WebSession) -> dict[str, Any]:
 
 @router.get("/governance")
 async def governance_page(request: Request) -> Response:
-    session = await require_session(request)
-    try:
-        context = await run_in_threadpool(governance_context, request, session)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return page(request, "governance.html", context, session=session)
+    def render(session: WebSession) -> Response:
+        return page(request, "governance.html", governance_context(request, session), session=session)
+
+    return await show(request, render)
 
 
 @router.post("/governance/motions/{motion_id}/vote")
 async def cast_vote(request: Request, motion_id: str) -> Response:
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
+    def act(session: WebSession, form: dict[str, str]) -> Response:
         choice = form.get("choice", "")
         if choice not in CHOICES:
             raise InvalidInput("choose approve, reject or abstain", field="choice")
-        await run_in_threadpool(votes.vote, centre_of(request), session.principal, motion_id, choice)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(f"/governance#motion-{motion_id}", status_code=303)
+        votes.vote(centre_of(request), session.principal, motion_id, choice)
+        return see_other(f"/governance#motion-{motion_id}")
+
+    return await submit_form(request, act)
 
 
 def deadline_of(value: str) -> datetime | str:
@@ -117,14 +113,16 @@ def _new_vote_page(
     return page(request, "vote_new.html", context, session=session, status=status)
 
 
+def _vote_refused(request: Request, session: WebSession, form: dict[str, str], exc: MarkazError) -> Response:
+    """The new-vote page again, with what was typed and why it was refused."""
+    values = {k: v for k, v in form.items() if k != "csrf_token"}
+    return _new_vote_page(request, session, values, exc.message, exc.status)
+
+
 @router.get("/governance/votes/new")
 async def new_vote(request: Request) -> Response:
     """The chair opens a vote: an accession (a candidate's application), a suspension, a reinstatement."""
-    session = await require_session(request)
-    try:
-        return await run_in_threadpool(_new_vote_page, request, session, {}, "", 200)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
+    return await show(request, lambda session: _new_vote_page(request, session, {}, "", 200))
 
 
 def accession_from_form(form: dict[str, str]) -> votes.AccessionRequest:
@@ -143,45 +141,26 @@ def accession_from_form(form: dict[str, str]) -> votes.AccessionRequest:
 
 @router.post("/governance/votes/accession")
 async def open_accession(request: Request) -> Response:
-    session = await require_session(request)
-    centre = centre_of(request)
-    try:
-        form = await form_with_csrf(request, session)
-    except CsrfRefused as exc:
-        return error_page(request, session, exc)
-    try:
-        motion = await run_in_threadpool(
-            votes.open_accession, centre, session.principal, accession_from_form(form)
-        )
-    except MarkazError as exc:
-        values = {k: v for k, v in form.items() if k != "csrf_token"}
-        return await run_in_threadpool(_new_vote_page, request, session, values, exc.message, exc.status)
-    return RedirectResponse(f"/governance#motion-{motion['id']}", status_code=303)
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        wanted = accession_from_form(form)
+        motion = votes.open_accession(centre_of(request), session.principal, wanted)
+        return see_other(f"/governance#motion-{motion['id']}")
+
+    return await submit_form(request, act, partial(_vote_refused, request))
 
 
 async def _open_member_vote(request: Request, kind: str) -> Response:
-    session = await require_session(request)
-    centre = centre_of(request)
-    try:
-        form = await form_with_csrf(request, session)
-    except CsrfRefused as exc:
-        return error_page(request, session, exc)
-    try:
+    def act(session: WebSession, form: dict[str, str]) -> Response:
         deadline = parse_model(
             votes.MotionRequest, {"deadline": deadline_of(form.get("member_deadline", ""))}
         )
-        motion = await run_in_threadpool(
-            votes.open_member_vote,
-            centre,
-            session.principal,
-            kind,
-            form.get("member", "").strip(),
-            deadline.deadline,
+        member = form.get("member", "").strip()
+        motion = votes.open_member_vote(
+            centre_of(request), session.principal, kind, member, deadline.deadline
         )
-    except MarkazError as exc:
-        values = {k: v for k, v in form.items() if k != "csrf_token"}
-        return await run_in_threadpool(_new_vote_page, request, session, values, exc.message, exc.status)
-    return RedirectResponse(f"/governance#motion-{motion['id']}", status_code=303)
+        return see_other(f"/governance#motion-{motion['id']}")
+
+    return await submit_form(request, act, partial(_vote_refused, request))
 
 
 @router.post("/governance/votes/suspend")
@@ -197,27 +176,23 @@ async def open_reinstatement(request: Request) -> Response:
 @router.post("/governance/motions/{motion_id}/close")
 async def close_vote(request: Request, motion_id: str) -> Response:
     """The chair closes a vote now; it is decided on the votes cast so far."""
-    session = await require_session(request)
-    try:
-        await form_with_csrf(request, session)
-        await run_in_threadpool(votes.close, centre_of(request), session.principal, motion_id)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(f"/governance#motion-{motion_id}", status_code=303)
+    centre = centre_of(request)
+    return await form_action(
+        request,
+        lambda principal: votes.close(centre, principal, motion_id),
+        f"/governance#motion-{motion_id}",
+    )
 
 
 @router.post("/governance/motions/{motion_id}/credentials")
 async def credentials(request: Request, motion_id: str) -> Response:
     """Once, to the chair: the admitted member's login and token, shown on this answer only."""
-    session = await require_session(request)
-    try:
-        await form_with_csrf(request, session)
-        issued = await run_in_threadpool(
-            votes.issue_credentials, centre_of(request), session.principal, motion_id
-        )
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return page(request, "credentials.html", {"issued": issued}, session=session)
+
+    def act(session: WebSession, _form: dict[str, str]) -> Response:
+        issued = votes.issue_credentials(centre_of(request), session.principal, motion_id)
+        return page(request, "credentials.html", {"issued": issued}, session=session)
+
+    return await submit_form(request, act)
 
 
 def _handover_context(request: Request, session: WebSession) -> dict[str, Any]:
@@ -232,20 +207,16 @@ def _handover_context(request: Request, session: WebSession) -> dict[str, Any]:
 @router.get("/governance/handover")
 async def handover_page(request: Request) -> Response:
     """The chair's term and schedule, and, for the chair, the handover to the next member today."""
-    session = await require_session(request)
-    try:
-        context = await run_in_threadpool(_handover_context, request, session)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return page(request, "handover.html", context, session=session)
+
+    def render(session: WebSession) -> Response:
+        return page(request, "handover.html", _handover_context(request, session), session=session)
+
+    return await show(request, render)
 
 
 @router.post("/governance/handover")
 async def handover(request: Request) -> Response:
-    session = await require_session(request)
-    try:
-        await form_with_csrf(request, session)
-        await run_in_threadpool(chair.handover, centre_of(request), session.principal)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse("/governance#current-chair", status_code=303)
+    centre = centre_of(request)
+    return await form_action(
+        request, lambda principal: chair.handover(centre, principal), "/governance#current-chair"
+    )

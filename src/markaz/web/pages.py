@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -13,6 +14,7 @@ from markaz.api import security as api_security
 from markaz.centre import Centre
 from markaz.errors import MarkazError
 from markaz.storage.members import list_members
+from markaz.storage.principals import Principal
 from markaz.storage.web_sessions import (
     LANGUAGES,
     SignInLocked,
@@ -134,6 +136,53 @@ class CsrfRefused(MarkazError):
 
     def __init__(self) -> None:
         super().__init__("this form is out of date or came from another site; reload the page and try again")
+
+
+def see_other(target: str) -> Response:
+    """After a form: go to where the change shows (303, so a reload does not send it again)."""
+    return RedirectResponse(target, status_code=303)
+
+
+async def show(request: Request, render: Callable[[WebSession], Response]) -> Response:
+    """A page for the signed-in user, built off the event loop; what is refused gets the error page."""
+    session = await require_session(request)
+    try:
+        return await run_in_threadpool(render, session)
+    except MarkazError as exc:
+        return error_page(request, session, exc)
+
+
+async def submit_form(
+    request: Request,
+    act: Callable[[WebSession, dict[str, str]], Response],
+    refused: Callable[[WebSession, dict[str, str], MarkazError], Response] | None = None,
+) -> Response:
+    """A form sent from a page: its CSRF token checked, then `act` off the event loop.
+
+    What `act` raises is shown by `refused` (the form again, with the sentence and what was
+    typed) or, without it, by the error page; a form out of date always gets the error page.
+    """
+    session = await require_session(request)
+    try:
+        form = await form_with_csrf(request, session)
+    except CsrfRefused as exc:
+        return error_page(request, session, exc)
+    try:
+        return await run_in_threadpool(act, session, form)
+    except MarkazError as exc:
+        if refused is None:
+            return error_page(request, session, exc)
+        return await run_in_threadpool(refused, session, form, exc)
+
+
+async def form_action(request: Request, change: Callable[[Principal], object], then: str) -> Response:
+    """A button that changes one thing, then goes to `then`; a refusal gets the error page."""
+
+    def act(session: WebSession, _form: dict[str, str]) -> Response:
+        change(session.principal)
+        return see_other(then)
+
+    return await submit_form(request, act)
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -301,23 +350,15 @@ async def signout(request: Request) -> Response:
 @router.post("/preferences")
 async def preferences(request: Request) -> Response:
     centre = centre_of(request)
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
-    except CsrfRefused as exc:
-        return error_page(request, session, exc)
-    language = form.get("language") or None
-    calendar = form.get("calendar") or None
 
-    def work() -> None:
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        language = form.get("language") or None
+        calendar = form.get("calendar") or None
         with centre.db.write() as conn:
             set_preferences(conn, session.principal.id, language=language, calendar=calendar)
+        return see_other(auth.safe_next(form.get("next")))
 
-    try:
-        await run_in_threadpool(work)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(auth.safe_next(form.get("next")), status_code=303)
+    return await submit_form(request, act)
 
 
 # ---- the picture ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from markaz.analysis import views
 from markaz.collection import intake
@@ -25,19 +25,22 @@ from markaz.domain.enums import (
 from markaz.domain.models import ReportCorrection, RetractRequest
 from markaz.errors import Forbidden, InvalidInput, MarkazError
 from markaz.governance import circles as circle_rules
+from markaz.storage.principals import Principal
 from markaz.storage.reports import ReportFilter
 from markaz.storage.schema import jobs
 from markaz.storage.web_sessions import WebSession
 from markaz.web import i18n, labels
 from markaz.web.highlight import pieces, spans_of
 from markaz.web.pages import (
-    CsrfRefused,
     centre_of,
     error_page,
-    form_with_csrf,
+    form_action,
     member_names,
     page,
     require_session,
+    see_other,
+    show,
+    submit_form,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -148,30 +151,35 @@ def report_from_form(form: dict[str, str], lists: dict[str, list[str]]) -> dict[
     return report
 
 
-@router.post("/reports/new")
-async def submit_new_report(request: Request) -> Response:
-    session = await require_session(request)
-    centre = centre_of(request)
-    try:
-        form = await form_with_csrf(request, session)
-    except CsrfRefused as exc:
-        return error_page(request, session, exc)
-    lists: dict[str, list[str]] = request.state.form_lists
-    values: dict[str, Any] = {
+def _typed(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
+    """What the report form held when it was sent, to show it again after a refusal."""
+    return {
         **form,
         "release_member": lists.get("release_member", []),
         "release_circle": lists.get("release_circle", []),
         "obs": lists.get("obs", []),
     }
-    try:
-        report = report_from_form(form, lists)
-        (result,) = await run_in_threadpool(intake.submit, centre, session.principal, [report])
+
+
+def _refusal(exc: MarkazError) -> str:
+    # The report form is long: the sentence names the field it is about.
+    return exc.message if not exc.field else f"{exc.field}: {exc.message}"
+
+
+@router.post("/reports/new")
+async def submit_new_report(request: Request) -> Response:
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        report = report_from_form(form, request.state.form_lists)
+        (result,) = intake.submit(centre_of(request), session.principal, [report])
         if result.error is not None:
             raise result.error
-    except MarkazError as exc:
-        message = exc.message if not exc.field else f"{exc.field}: {exc.message}"
-        return await run_in_threadpool(_new_form, request, session, values, message, exc.status)
-    return RedirectResponse(f"/reports/{result.id}", status_code=303)
+        return see_other(f"/reports/{result.id}")
+
+    def refused(session: WebSession, form: dict[str, str], exc: MarkazError) -> Response:
+        values = _typed(form, request.state.form_lists)
+        return _new_form(request, session, values, _refusal(exc), exc.status)
+
+    return await submit_form(request, act, refused)
 
 
 @router.get("/reports")
@@ -242,46 +250,36 @@ def report_context(request: Request, session: WebSession, report_id: str) -> dic
 
 @router.get("/reports/{report_id}")
 async def report_page(request: Request, report_id: str) -> Response:
-    session = await require_session(request)
-    try:
-        context = await run_in_threadpool(report_context, request, session, report_id)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return page(request, "report.html", context, session=session)
+    def render(session: WebSession) -> Response:
+        return page(request, "report.html", report_context(request, session, report_id), session=session)
+
+    return await show(request, render)
 
 
 @router.post("/reports/{report_id}/suggestions/{suggestion_id}/{decision}")
 async def decide_suggestion(request: Request, report_id: str, suggestion_id: int, decision: str) -> Response:
     from markaz.processing import suggest
 
-    session = await require_session(request)
-    try:
-        await form_with_csrf(request, session)
+    def change(principal: Principal) -> None:
         if decision not in ("confirm", "dismiss"):
             raise InvalidInput("a suggestion is confirmed or dismissed", field="decision")
-        await run_in_threadpool(
-            suggest.decide, centre_of(request), session.principal, suggestion_id, decision == "confirm"
-        )
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(f"/reports/{report_id}#suggestions", status_code=303)
+        suggest.decide(centre_of(request), principal, suggestion_id, decision == "confirm")
+
+    return await form_action(request, change, f"/reports/{report_id}#suggestions")
 
 
 @router.post("/reports/{report_id}/comments")
 async def add_comment(request: Request, report_id: str) -> Response:
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
+    def act(session: WebSession, form: dict[str, str]) -> Response:
         body: dict[str, Any] = {"text": form.get("text", "").replace("\r\n", "\n")}
         if form.get("opinion"):
             body["opinion"] = form["opinion"]
         if form.get("reply_to"):
             body["reply_to"] = form["reply_to"]
-        centre = centre_of(request)
-        await run_in_threadpool(views.add_comment, centre, session.principal, "report", report_id, body)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(f"/reports/{report_id}#comments", status_code=303)
+        views.add_comment(centre_of(request), session.principal, "report", report_id, body)
+        return see_other(f"/reports/{report_id}#comments")
+
+    return await submit_form(request, act)
 
 
 # ---- retraction and correction (the originator's) -----------------------------------------
@@ -329,55 +327,45 @@ def kept_observations(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 @router.get("/reports/{report_id}/correct")
 async def correction_form(request: Request, report_id: str) -> Response:
-    session = await require_session(request)
-    try:
-        report = await run_in_threadpool(_originators_report, request, session, report_id)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return await run_in_threadpool(_new_form, request, session, _values_of(report), "", 200, report)
+    def render(session: WebSession) -> Response:
+        report = _originators_report(request, session, report_id)
+        return _new_form(request, session, _values_of(report), "", 200, report)
+
+    return await show(request, render)
 
 
 @router.post("/reports/{report_id}/correct")
 async def submit_correction(request: Request, report_id: str) -> Response:
-    session = await require_session(request)
-    centre = centre_of(request)
-    try:
-        form = await form_with_csrf(request, session)
-        original = await run_in_threadpool(_originators_report, request, session, report_id)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    lists: dict[str, list[str]] = request.state.form_lists
-    values: dict[str, Any] = {
-        **form,
-        "release_member": lists.get("release_member", []),
-        "release_circle": lists.get("release_circle", []),
-        "obs": lists.get("obs", []),
-        "release_all": form.get("release_all", ""),
-    }
-    try:
-        document = report_from_form(form, lists)
-        if form.get("keep_observations"):
-            document["observations"] = kept_observations(original) + document.get("observations", [])
-        correction = intake.parse_model(ReportCorrection, document)
-        new_id = await run_in_threadpool(intake.correct, centre, session.principal, report_id, correction)
-    except MarkazError as exc:
-        message = exc.message if not exc.field else f"{exc.field}: {exc.message}"
-        return await run_in_threadpool(_new_form, request, session, values, message, exc.status, original)
-    return RedirectResponse(f"/reports/{new_id}", status_code=303)
+    def act(session: WebSession, form: dict[str, str]) -> Response:
+        # Not the originator's (or not visible): the error page, not the form again.
+        try:
+            original = _originators_report(request, session, report_id)
+        except MarkazError as exc:
+            return error_page(request, session, exc)
+        lists: dict[str, list[str]] = request.state.form_lists
+        try:
+            document = report_from_form(form, lists)
+            if form.get("keep_observations"):
+                document["observations"] = kept_observations(original) + document.get("observations", [])
+            correction = intake.parse_model(ReportCorrection, document)
+            new_id = intake.correct(centre_of(request), session.principal, report_id, correction)
+        except MarkazError as exc:
+            values = {**_typed(form, lists), "release_all": form.get("release_all", "")}
+            return _new_form(request, session, values, _refusal(exc), exc.status, original)
+        return see_other(f"/reports/{new_id}")
+
+    return await submit_form(request, act)
 
 
 @router.post("/reports/{report_id}/retract")
 async def retract_report(request: Request, report_id: str) -> Response:
     """The originator withdraws a report; every member that received it is told (intake.retract)."""
-    session = await require_session(request)
-    try:
-        form = await form_with_csrf(request, session)
+
+    def act(session: WebSession, form: dict[str, str]) -> Response:
         reason = intake.parse_model(
             RetractRequest, {"reason": form.get("reason", "").replace("\r\n", "\n").strip()}
         )
-        await run_in_threadpool(
-            intake.retract, centre_of(request), session.principal, report_id, reason.reason
-        )
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    return RedirectResponse(f"/reports/{report_id}", status_code=303)
+        intake.retract(centre_of(request), session.principal, report_id, reason.reason)
+        return see_other(f"/reports/{report_id}")
+
+    return await submit_form(request, act)
