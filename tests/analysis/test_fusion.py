@@ -320,7 +320,7 @@ def test_the_engine_takes_in_gaps_and_is_idempotent(centre: Centre, accounts: di
         conn.execute(fusion_nodes.delete().where(fusion_nodes.c.obs_id == ids[2]))
         conn.execute(fusion_edges.delete().where((fusion_edges.c.a == ids[2]) | (fusion_edges.c.b == ids[2])))
         if centre.db.dialect.name == "sqlite":
-            conn.exec_driver_sql(f"DELETE FROM fusion_rtree WHERE id = {ids[2]}")
+            conn.exec_driver_sql(f"DELETE FROM fusion_cells WHERE id = {ids[2]}")
         conn.execute(insert(fusion_gaps).values(obs_id=ids[2], seen_at=datetime.now(UTC)))
     assert fused.get_site(centre, "RU", f"S{ids[0]}")["observations"] == 4
     assert fuse_all(centre) == 1
@@ -421,3 +421,48 @@ def test_page_cursor_walks_every_site_once(centre: Centre, accounts: dict[str, A
         if cursor is None:
             break
     assert len(seen) == 7 == len(set(seen))
+
+
+def test_migration_0016_moves_sqlite_site_index_to_cells_and_back_keeping_the_graph(
+    centre: Centre, accounts: dict[str, Account]
+) -> None:
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    from markaz.storage import migrate
+
+    path = migrate._MIGRATIONS / "versions" / "0016_fusion_cells.py"
+    spec = importlib.util.spec_from_file_location("markaz_migration_0016", path)
+    assert spec and spec.loader
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+
+    def run(step: str) -> None:
+        with centre.db.engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+            getattr(migration, step)()
+
+    def cells() -> list[tuple[Any, ...]]:
+        if centre.db.dialect.name != "sqlite":
+            return []
+        with centre.db.read() as conn:
+            return [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM fusion_cells ORDER BY id")]
+
+    first = submit(centre, accounts["IQ"], [_depot(0)])[1][0].id
+    submit(centre, accounts["RU"], [_depot(300, 14)])
+    submit(centre, accounts["SY"], [{**_depot(0), "category": "movement", "subject": "column"}])
+    fuse_all(centre)
+    before = cells()
+    assert centre.db.dialect.name != "sqlite" or len(before) == 2
+    run("downgrade")
+    if centre.db.dialect.name == "sqlite":
+        with centre.db.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM fusion_rtree").scalar_one() == 2
+    run("upgrade")
+    assert cells() == before
+    # The moved index serves the next observations: a third member's report joins the site.
+    submit(centre, accounts["SY"], [_depot(-200, 13)])
+    assert fuse_all(centre) == 1
+    site = fused.get_site(centre, "IR", f"S{first}")
+    assert site["observations"] == 3 and site["sources"] == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,18 +32,24 @@ NODE_COLUMNS = (
     "obs_id, report_id, family, category, lon, lat, t, originator, status, credibility, "
     "reliability, subject, subject_key, points"
 )
-# Site families as small integers, kept beside each R*Tree entry. The tree's time dimension is
-# in months, a scale near that of degrees: in seconds (or days) time would dominate how the
-# tree splits its nodes and leave them spread wide in space. (Family as a fourth dimension, of
-# three values, made the same query a hundred times slower.)
-MONTH = 30 * 86400.0
-FAMILY_CODES = {f: i for i, f in enumerate(sorted(SITE_FAMILIES))}
+# On SQLite, site observations are also rows of `fusion_cells` (migration 0016), keyed by
+# (family, grid cell, time, id) and carrying what the matcher needs, so a search reads that
+# table's B-tree alone: one seek per cell the search box touches, straight to the time window.
+# Cells are 0.025 degrees (2.8 km of latitude): a search box of the default 1 km reach touches
+# two to four of them; a larger configured radius touches more, and nothing needs rebuilding.
+# Measured on a million observations (2-core machine): 7 us per search and 7.5 us per insert,
+# where the R*Tree it replaces took 26 and about 20.
+CELL_DEG = 0.025
 
 
-def _tile(n: Node) -> tuple[int, float]:
-    """An order that keeps neighbours together (bands of 0.1 degree of latitude, then
-    longitude): the R*Tree's inserts and searches then touch the same pages one after another."""
-    return int(n.lat * 10), n.lon
+def cell_of(lon: float, lat: float) -> tuple[int, int]:
+    """The grid cell (row, column) of a position in `fusion_cells`."""
+    return math.floor(lat / CELL_DEG), math.floor(lon / CELL_DEG)
+
+
+def _cell_key(n: Node) -> tuple[str, int, int, float, int]:
+    cy, cx = cell_of(n.lon, n.lat)
+    return n.family, cy, cx, n.t, n.id
 
 
 def node_from(row: Sequence[Any]) -> Node:
@@ -215,7 +222,7 @@ class Candidates:
     """Already-fused observations that may match new ones, found in bulk through the indexes,
     and the writes of a fusion run; on the DBAPI cursor of the caller's transaction.
 
-    One query per batch joins the batch's search boxes to the index (the `fusion_rtree` R*Tree
+    One query per batch joins the batch's search boxes to the index (the `fusion_cells` table
     on SQLite, which carries beside each entry everything the matcher needs; a GiST index on the
     nodes' points on PostgreSQL), so the per-observation loop runs inside the database.
     """
@@ -231,9 +238,8 @@ class Candidates:
         self, probes: Sequence[tuple[int, float, float, float, float, str, float, float]]
     ) -> list[tuple[Any, ...]]:
         """(probe id, obs_id, category, lon, lat, t, status, audience, atom) for each node of the
-        probe's family that may lie inside its box and time window (probe: id, min_lon, min_lat,
-        max_lon, max_lat, family, earliest t, latest t). The caller checks time and distance
-        exactly: the R*Tree stores its bounds rounded outwards."""
+        probe's family inside its box and time window (probe: id, min_lon, min_lat, max_lon,
+        max_lat, family, earliest t, latest t). The caller checks the distance."""
         if not probes:
             return []
         if self._pg:
@@ -250,21 +256,26 @@ class Candidates:
                 [list(c) for c in columns],
             )
             return list(self._cur.fetchall())
+        cells = []
+        for pid, x0, y0, x1, y1, family, tlo, thi in probes:
+            cy0, cx0 = cell_of(x0, y0)
+            cy1, cx1 = cell_of(x1, y1)
+            for cy in range(cy0, cy1 + 1):
+                for cx in range(cx0, cx1 + 1):
+                    cells.append((pid, family, cy, cx, x0, y0, x1, y1, tlo, thi))
         self._cur.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS fusion_probe "
-            "(pid INTEGER, x0 REAL, y0 REAL, x1 REAL, y1 REAL, family INTEGER, tlo REAL, thi REAL)"
+            "CREATE TEMP TABLE IF NOT EXISTS fusion_cell_probe (pid INTEGER, family TEXT, cy INTEGER, "
+            "cx INTEGER, x0 REAL, y0 REAL, x1 REAL, y1 REAL, tlo REAL, thi REAL)"
         )
-        self._cur.execute("DELETE FROM fusion_probe")
-        self._cur.executemany(
-            "INSERT INTO fusion_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(p[0], p[1], p[2], p[3], p[4], FAMILY_CODES[p[5]], p[6] / MONTH, p[7] / MONTH) for p in probes],
-        )
-        # CROSS JOIN fixes the order: each probe asks the R*Tree, which answers from its leaves.
+        self._cur.execute("DELETE FROM fusion_cell_probe")
+        self._cur.executemany("INSERT INTO fusion_cell_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cells)
+        # CROSS JOIN fixes the order: one seek per probe cell into the table's key, rows grouped
+        # by probe as the probes were given.
         self._cur.execute(
-            "SELECT q.pid, r.id, r.category, r.lon, r.lat, r.t, r.status, r.audience, r.atom "
-            "FROM fusion_probe q CROSS JOIN fusion_rtree r "
-            "WHERE r.max_lon >= q.x0 AND r.min_lon <= q.x1 AND r.max_lat >= q.y0 AND r.min_lat <= q.y1 "
-            "AND r.max_t >= q.tlo AND r.min_t <= q.thi AND r.family = q.family"
+            "SELECT q.pid, c.id, c.category, c.lon, c.lat, c.t, c.status, c.audience, c.atom "
+            "FROM fusion_cell_probe q CROSS JOIN fusion_cells c "
+            "WHERE c.family = q.family AND c.cy = q.cy AND c.cx = q.cx AND c.t BETWEEN q.tlo AND q.thi "
+            "AND c.lon BETWEEN q.x0 AND q.x1 AND c.lat BETWEEN q.y0 AND q.y1"
         )
         return list(self._cur.fetchall())
 
@@ -300,8 +311,8 @@ class Candidates:
     def insert_nodes(
         self, nodes: Sequence[Node], audience: Mapping[int, int], atom: Mapping[int, int]
     ) -> None:
-        """The batch's nodes with their audiences and atoms (and, on SQLite, the R*Tree entries
-        of site observations), with one executemany each."""
+        """The batch's nodes with their audiences and atoms (and, on SQLite, the `fusion_cells`
+        rows of site observations), with one executemany each."""
         if not nodes:
             return
         m = self._mark
@@ -331,15 +342,13 @@ class Candidates:
         )
         if not self._pg:
             self._cur.executemany(
-                "INSERT INTO fusion_rtree VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        *(n.id, n.lon, n.lon, n.lat, n.lat, n.t / MONTH, n.t / MONTH, f),
-                        *(atom[n.id], audience[n.id], n.category, n.status, n.lon, n.lat, n.t),
-                    )
-                    for n in sorted(nodes, key=_tile)
-                    if (f := FAMILY_CODES.get(n.family)) is not None
-                ],
+                "INSERT INTO fusion_cells (family, cy, cx, t, id, lon, lat, atom, audience, category, "
+                "status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                sorted(
+                    (*_cell_key(n), n.lon, n.lat, atom[n.id], audience[n.id], n.category, n.status)
+                    for n in nodes
+                    if n.family in SITE_FAMILIES
+                ),
             )
 
     def relabel(self, moves: Mapping[int, int]) -> None:
@@ -349,10 +358,24 @@ class Candidates:
         m = self._mark
         pairs = sorted(moves.items())
         if not self._pg:
+            # The table is keyed by cell and time: the moved site nodes' keys come from their rows.
+            olds = [old for old, _ in pairs]
+            updates = []
+            for start in range(0, len(olds), CHUNK):
+                chunk = olds[start : start + CHUNK]
+                self._cur.execute(
+                    "SELECT obs_id, family, lon, lat, t, atom FROM fusion_nodes "
+                    f"WHERE atom IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                )
+                for obs_id, family, lon, lat, t, old in self._cur.fetchall():
+                    if family in SITE_FAMILIES:
+                        cy, cx = cell_of(lon, lat)
+                        updates.append((moves[old], family, cy, cx, t, obs_id))
             self._cur.executemany(
-                "UPDATE fusion_rtree SET atom = ? "
-                "WHERE id IN (SELECT obs_id FROM fusion_nodes WHERE atom = ?)",
-                [(new, old) for old, new in pairs],
+                "UPDATE fusion_cells SET atom = ? "
+                "WHERE family = ? AND cy = ? AND cx = ? AND t = ? AND id = ?",
+                sorted(updates, key=lambda u: u[1:]),
             )
         self._cur.executemany(
             f"UPDATE fusion_nodes SET atom = {m} WHERE atom = {m}", [(new, old) for old, new in pairs]
@@ -378,5 +401,5 @@ def clear(conn: Connection, dialect: StorageDialect) -> None:
     conn.execute(delete(fusion_gaps))
     conn.execute(delete(fusion_nodes))
     if dialect.name == "sqlite":
-        conn.exec_driver_sql("DELETE FROM fusion_rtree")
+        conn.exec_driver_sql("DELETE FROM fusion_cells")
     conn.execute(update(fusion_state).where(fusion_state.c.id == 1).values(watermark=0))

@@ -56,8 +56,9 @@ fusion_nodes = Table(
     ),
     Index(None, "atom"),
 )
-# On SQLite, site observations are also in the R*Tree `fusion_rtree` (migration 0015): by
-# position, time and family, with atom, audience, category, status and exact position beside.
+# On SQLite, site observations are also rows of `fusion_cells` (migration 0016), keyed by family,
+# grid cell, time and id, with position, atom, audience, category and status beside
+# (storage.fusion_graph.CELL_DEG).
 
 # The distinct sets of members observations are released to, each once ("IQ RU SY").
 fusion_audiences = Table(
