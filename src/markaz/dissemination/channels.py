@@ -16,7 +16,7 @@ from markaz.errors import Forbidden, InvalidInput, NotFound
 from markaz.storage import audit
 from markaz.storage.canonical import iso
 from markaz.storage.dialects import StorageDialect
-from markaz.storage.dissemination import endpoint_snapshot, subscription_snapshot
+from markaz.storage.dissemination import endpoint_snapshot, member_row, subscription_snapshot
 from markaz.storage.members import get_member
 from markaz.storage.principals import Principal
 from markaz.storage.schema_dissemination import endpoints, subscriptions
@@ -142,15 +142,7 @@ def remove_endpoint(centre: Centre, principal: Principal, endpoint_id: int) -> d
     """Stop pushing to an endpoint; its past attempts stay on record."""
     require_admin(principal, "remove endpoints")
     with centre.db.write() as conn:
-        row = (
-            conn.execute(
-                select(endpoints).where(
-                    endpoints.c.id == endpoint_id, endpoints.c.member_code == principal.member
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = member_row(conn, endpoints, endpoint_id, principal.member)
         if row is None or row["status"] != "active":
             raise NotFound(f"there is no endpoint {endpoint_id}")
         conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(status="removed"))
@@ -238,15 +230,7 @@ def list_subscriptions(centre: Centre, principal: Principal) -> list[dict[str, A
 def remove_subscription(centre: Centre, principal: Principal, subscription_id: int) -> None:
     require_admin(principal, "manage subscriptions")
     with centre.db.write() as conn:
-        row = (
-            conn.execute(
-                select(subscriptions).where(
-                    subscriptions.c.id == subscription_id, subscriptions.c.member_code == principal.member
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = member_row(conn, subscriptions, subscription_id, principal.member)
         if row is None:
             raise NotFound(f"there is no subscription {subscription_id}")
         conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))

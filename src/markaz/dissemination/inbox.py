@@ -14,7 +14,7 @@ from markaz.dissemination.cursors import CursorCodec
 from markaz.domain.enums import Role
 from markaz.errors import Forbidden, InvalidInput, NotFound
 from markaz.storage import audit
-from markaz.storage.dissemination import delivery_snapshot
+from markaz.storage.dissemination import delivery_snapshot, member_row
 from markaz.storage.principals import Principal
 from markaz.storage.schema_dissemination import deliveries
 
@@ -116,15 +116,7 @@ def get_delivery(centre: Centre, principal: Principal, delivery_id: str) -> dict
 
 
 def _own(conn: Connection, principal: Principal, delivery_id: str) -> dict[str, Any]:
-    row = (
-        conn.execute(
-            select(deliveries).where(
-                deliveries.c.id == delivery_id, deliveries.c.member_code == principal.member
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = member_row(conn, deliveries, delivery_id, principal.member)
     if row is None:
         raise NotFound(f"there is no delivery {delivery_id}")
     return dict(row)

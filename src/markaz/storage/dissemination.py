@@ -1,4 +1,4 @@
-"""Audited snapshots of dissemination objects (endpoints, subscriptions, deliveries) for `audit verify`."""
+"""Dissemination objects (endpoints, subscriptions, deliveries): a member's own by id; audit snapshots."""
 
 from __future__ import annotations
 
@@ -6,10 +6,16 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, RowMapping, Table, or_, select
 
 from markaz.storage.canonical import iso, object_hash
 from markaz.storage.schema_dissemination import deliveries, endpoints, subscriptions
+
+
+def member_row(conn: Connection, table: Table, row_id: Any, member: str) -> RowMapping | None:
+    """The row of `table` with this id if it is the member's own; another member's is as absent."""
+    query = select(table).where(table.c.id == row_id, table.c.member_code == member)
+    return conn.execute(query).mappings().first()
 
 
 def endpoint_snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
