@@ -182,17 +182,7 @@ def test_correction_and_retraction_are_versions(
     assert all(o.get("revoked") for o in newer if o["type"] != "identity" or "member_code" not in str(o))
 
 
-_COMPARED = (
-    "title",
-    "body",
-    "language",
-    "observed_at",
-    "precedence",
-    "source_reliability",
-    "information_credibility",
-    "tlp",
-    "releasable_to",
-)
+_COMPARED = (*exports.REPORT_FIELDS, "releasable_to")
 
 
 def _content(r: dict[str, Any]) -> dict[str, Any]:

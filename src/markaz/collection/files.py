@@ -13,22 +13,12 @@ import orjson
 
 from markaz.centre import Centre
 from markaz.collection import intake, stix_import
-from markaz.dissemination.exports import CSV_COLUMNS, CSV_TEXT_COLUMNS
+from markaz.dissemination.exports import CSV_COLUMNS, CSV_TEXT_COLUMNS, REPORT_FIELDS
 from markaz.domain.enums import Category
 from markaz.errors import InvalidInput, MalformedBody
 from markaz.storage.principals import Principal
 
 KML_NS = "{http://www.opengis.net/kml/2.2}"
-_REPORT_FIELDS = (
-    "title",
-    "body",
-    "language",
-    "observed_at",
-    "precedence",
-    "source_reliability",
-    "information_credibility",
-    "tlp",
-)
 
 
 @dataclass
@@ -125,7 +115,7 @@ def parse_csv(data: bytes) -> list[tuple[str, dict[str, Any]]]:
     keyed = []
     for n, raw in enumerate(reader, start=2):
         row = {k: _unquote(k, v or "") for k, v in raw.items() if k is not None}
-        fields = _clean({k: row.get(k) for k in _REPORT_FIELDS})
+        fields = _clean({k: row.get(k) for k in REPORT_FIELDS})
         if row.get("releasable_to"):
             fields["releasable_to"] = row["releasable_to"].split()
         observation = None
@@ -171,7 +161,7 @@ def parse_geojson(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         props = feature.get("properties") or {}
         if not isinstance(props, dict):
             raise InvalidInput(f"features.{n}.properties must be an object", field=f"features.{n}.properties")
-        fields = _clean({k: props.get(k) for k in _REPORT_FIELDS})
+        fields = _clean({k: props.get(k) for k in REPORT_FIELDS})
         fields.setdefault("title", props.get("name") or "")
         observation = _observation(
             props.get("category"),
@@ -227,7 +217,7 @@ def parse_kml(data: bytes) -> list[tuple[str, dict[str, Any]]]:
         data_fields = {
             d.get("name"): (d.findtext(f"{KML_NS}value") or "") for d in placemark.iter(f"{KML_NS}Data")
         }
-        fields = _clean({k: data_fields.get(k) for k in _REPORT_FIELDS})
+        fields = _clean({k: data_fields.get(k) for k in REPORT_FIELDS})
         fields["title"] = data_fields.get("title") or placemark.findtext(f"{KML_NS}name") or ""
         geometry = _kml_geometry(placemark)
         note = data_fields.get("note") or placemark.findtext(f"{KML_NS}description")

@@ -26,13 +26,8 @@ FORMATS = {
 EXTENSIONS = {"stix": "json", "geojson": "geojson", "kml": "kml", "csv": "csv"}
 _PAGE = 1000
 
-# The CSV columns, in order (docs/interop.md). One row per observation; a report without
-# observations has one row with the observation columns empty. Rows of one report share `report`.
-CSV_COLUMNS = [
-    "report",
-    "originator",
-    "created_at",
-    "status",
+# A report's own content: what every export format carries and collection/files.py reads back.
+REPORT_FIELDS = (
     "title",
     "body",
     "language",
@@ -41,6 +36,15 @@ CSV_COLUMNS = [
     "source_reliability",
     "information_credibility",
     "tlp",
+)
+# The CSV columns, in order (docs/interop.md). One row per observation; a report without
+# observations has one row with the observation columns empty. Rows of one report share `report`.
+CSV_COLUMNS = [
+    "report",
+    "originator",
+    "created_at",
+    "status",
+    *REPORT_FIELDS,
     "releasable_to",
     "category",
     "longitude",
