@@ -7,7 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.domain.enums import MemberStatus, Role
+from markaz.governance import chair
 from markaz.settings import Settings
 from markaz.storage.database import Database
 from markaz.storage.members import add_member
@@ -142,6 +143,19 @@ def add_account(
             conn, centre.db.dialect, principal_id=row["id"], expires_in=timedelta(days=1), actor="test"
         )
     return Account(member, token, Principal(row["id"], row["username"], member, role, MemberStatus.ACTIVE))
+
+
+def seat_chair(centre: Centre, first: str = "IQ") -> None:
+    """The chair's rotation, from today in three-month terms, with `first` in the chair."""
+    with centre.db.write() as conn:
+        chair.setup(
+            conn,
+            centre.db.dialect,
+            first_chair=first,
+            starts_on=datetime.now(UTC).date(),
+            months=3,
+            actor="test",
+        )
 
 
 @pytest.fixture

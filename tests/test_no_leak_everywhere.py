@@ -27,11 +27,10 @@ from markaz.domain.enums import MemberStatus, Role
 from markaz.governance import chair
 from markaz.storage import principals
 from markaz.storage.members import set_member_status
-from markaz.storage.principals import add_principal
 from tests import leak_walk
 from tests.asgi_client import ASGIClient, asgi_client
-from tests.conftest import Account, add_account
-from tests.web.conftest import CHEAP_HASHER, PASSWORD, sign_in
+from tests.conftest import Account, add_account, seat_chair
+from tests.web.conftest import CHEAP_HASHER, add_person, sign_in
 
 _run = itertools.count(1)
 EXAMPLES = 10
@@ -108,27 +107,10 @@ def _chair(centre: Centre) -> tuple[str, Account, str]:
     if key not in _chairs:
         code = f"K{next(_run):04d}"
         add_account(centre, code)
-        with centre.db.write() as conn:
-            chair.setup(
-                conn,
-                centre.db.dialect,
-                first_chair=code,
-                starts_on=datetime.now(UTC).date(),
-                months=3,
-                actor="test",
-            )
+        seat_chair(centre, code)
         assert chair.current(centre).member == code
         person = f"{code.lower()}.chair"
-        with centre.db.write() as conn:
-            add_principal(
-                conn,
-                centre.db.dialect,
-                username=person,
-                member=code,
-                role=Role.MEMBER_ADMIN,
-                password=PASSWORD,
-                actor="test",
-            )
+        add_person(centre, code, person, Role.MEMBER_ADMIN, new_member=False)
         _chairs[key] = (code, add_account(centre, code, Role.MEMBER_ADMIN, new_member=False), person)
     return _chairs[key]
 
@@ -137,16 +119,7 @@ def _member(centre: Centre, code: str) -> Member:
     analyst = add_account(centre, code)
     admin = add_account(centre, code, Role.MEMBER_ADMIN, new_member=False)
     person = f"{code.lower()}.person"
-    with centre.db.write() as conn:
-        add_principal(
-            conn,
-            centre.db.dialect,
-            username=person,
-            member=code,
-            role=Role.ANALYST,
-            password=PASSWORD,
-            actor="test",
-        )
+    add_person(centre, code, person, new_member=False)
     return Member(code, analyst, admin, person)
 
 

@@ -22,7 +22,7 @@ from markaz.storage.schema import audit_log, reports
 from markaz.storage.schema_dissemination import deliveries, outbox
 from markaz.storage.schema_views import centre_products
 from tests.asgi_client import ASGIClient
-from tests.conftest import Account, add_account
+from tests.conftest import Account, add_account, seat_chair
 
 _run = itertools.count(1)
 
@@ -36,15 +36,7 @@ def _period() -> dict[str, str]:
 
 
 def _setup_chair(centre: Centre, first: str) -> Account:
-    with centre.db.write() as conn:
-        chair.setup(
-            conn,
-            centre.db.dialect,
-            first_chair=first,
-            starts_on=datetime.now(UTC).date(),
-            months=3,
-            actor="test",
-        )
+    seat_chair(centre, first)
     # The first look at the clock records the term that has begun (an audited write of the
     # governance record, not of this area): done here so the tests below count only theirs.
     assert chair.current(centre).member == first

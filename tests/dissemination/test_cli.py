@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -11,9 +10,8 @@ from typer.testing import CliRunner
 from markaz.centre import Centre
 from markaz.cli import build_app
 from markaz.dissemination.worker import run_until_idle
-from markaz.governance import chair
 from markaz.storage.schema_dissemination import endpoints
-from tests.conftest import Account
+from tests.conftest import Account, seat_chair
 from tests.dissemination.conftest import submit
 from tests.dissemination.receiver import receiving
 
@@ -55,10 +53,7 @@ def test_inbox_delivery_and_endpoint_commands(
     code, out, err = run("delivery", "board", "--member", "RU", "--json")
     assert code == 0, err
     assert [b["state"] for b in json.loads(out)["items"]] == ["acknowledged"]
-    with centre.db.write() as conn:
-        chair.setup(
-            conn, centre.db.dialect, first_chair="IQ", starts_on=datetime.now(UTC).date(), months=3, actor="t"
-        )
+    seat_chair(centre)
     code, out, err = run("delivery", "board", "--member", "IQ")
     assert code == 0, err
     assert len(out.strip().splitlines()) == 3 and "for the cli" not in out

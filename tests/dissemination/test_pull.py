@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -11,11 +10,10 @@ from sqlalchemy import func, select
 from markaz.centre import Centre
 from markaz.dissemination.worker import run_until_idle
 from markaz.domain.enums import Role
-from markaz.governance import chair
 from markaz.storage.audit import verify
 from markaz.storage.schema_dissemination import deliveries, endpoints, subscriptions
 from tests.asgi_client import ASGIClient
-from tests.conftest import Account, add_account
+from tests.conftest import Account, add_account, seat_chair
 
 
 def _post(client: ASGIClient, who: Account, **fields: Any) -> str:
@@ -115,15 +113,7 @@ def test_stream_sends_deliveries_and_resumes(
 def test_chair_board_shows_status_never_content(
     centre: Centre, client: ASGIClient, accounts: dict[str, Account]
 ) -> None:
-    with centre.db.write() as conn:
-        chair.setup(
-            conn,
-            centre.db.dialect,
-            first_chair="IQ",
-            starts_on=datetime.now(UTC).date(),
-            months=3,
-            actor="test",
-        )
+    seat_chair(centre)
     iq_admin = add_account(centre, "IQ", Role.MEMBER_ADMIN, new_member=False)
     ru_admin = add_account(centre, "RU", Role.MEMBER_ADMIN, new_member=False)
     secret_title = "bilateral-secret-title"

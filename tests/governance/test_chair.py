@@ -20,7 +20,7 @@ from markaz.storage.audit import verify
 from markaz.storage.members import add_member, set_member_status
 from markaz.storage.principals import Principal, add_principal
 from tests.asgi_client import ASGIClient
-from tests.conftest import Account, add_account
+from tests.conftest import Account, add_account, seat_chair
 
 FOUNDED = datetime(2015, 9, 1, tzinfo=UTC)
 
@@ -129,10 +129,7 @@ def test_generated_handovers_keep_the_rules(centre: Centre, days: list[int]) -> 
 def test_api_and_cli(
     centre: Centre, client: ASGIClient, accounts: dict[str, Account], database_url: str
 ) -> None:
-    with centre.db.write() as conn:
-        chair.setup(
-            conn, centre.db.dialect, first_chair="IQ", starts_on=datetime.now(UTC).date(), months=3, actor="t"
-        )
+    seat_chair(centre)
     h = accounts["SY"].headers
     assert client.get("/api/v1/governance/chair", headers=h).json()["member"] == "IQ"
     terms = client.get("/api/v1/governance/terms", headers=h).json()
@@ -165,10 +162,7 @@ def test_api_and_cli(
 def test_chair_has_no_extra_read_rights(
     client: ASGIClient, centre: Centre, accounts: dict[str, Account]
 ) -> None:
-    with centre.db.write() as conn:
-        chair.setup(
-            conn, centre.db.dialect, first_chair="IQ", starts_on=datetime.now(UTC).date(), months=3, actor="t"
-        )
+    seat_chair(centre)
     rid = client.post(
         "/api/v1/reports",
         headers=accounts["SY"].headers,

@@ -9,7 +9,7 @@ from markaz.cli import build_app
 from markaz.domain.enums import Role
 from markaz.storage.audit import verify
 from tests.asgi_client import ASGIClient
-from tests.conftest import Account, add_account
+from tests.conftest import Account, add_account, seat_chair
 
 
 def _admins(centre: Centre, accounts: dict[str, Account]) -> dict[str, Account]:
@@ -118,17 +118,10 @@ def test_circle_cli(database_url: str, centre: Centre, accounts: dict[str, Accou
 def test_the_chair_may_create_any_circle(
     centre: Centre, client: ASGIClient, accounts: dict[str, Account]
 ) -> None:
-    from datetime import UTC, datetime
-
-    from markaz.governance import chair
-
     admins = _admins(centre, accounts)
     body = {"name": "ru-sy", "description": "bilateral RU-SY", "members": ["RU", "SY"]}
     assert client.post("/api/v1/circles", headers=admins["IQ"].headers, json=body).status_code == 403
-    with centre.db.write() as conn:
-        chair.setup(
-            conn, centre.db.dialect, first_chair="IQ", starts_on=datetime.now(UTC).date(), months=3, actor="t"
-        )
+    seat_chair(centre)
     r = client.post("/api/v1/circles", headers=admins["IQ"].headers, json=body)
     assert r.status_code == 201 and r.json()["status"] == "pending"  # both RU and SY must consent
     client.post("/api/v1/circles/ru-sy:consent", headers=admins["RU"].headers)

@@ -10,12 +10,11 @@ from sqlalchemy import update
 
 from markaz.centre import Centre
 from markaz.domain.enums import Role
-from markaz.governance import chair
 from markaz.governance.votes import decide
 from markaz.storage.audit import verify
 from markaz.storage.schema import motions
 from tests.asgi_client import ASGIClient
-from tests.conftest import Account, add_account
+from tests.conftest import Account, add_account, seat_chair
 
 
 def test_decision_rule() -> None:
@@ -31,10 +30,7 @@ def test_decision_rule() -> None:
 
 @pytest.fixture
 def governed(centre: Centre, accounts: dict[str, Account]) -> dict[str, Account]:
-    with centre.db.write() as conn:
-        chair.setup(
-            conn, centre.db.dialect, first_chair="IQ", starts_on=datetime.now(UTC).date(), months=3, actor="t"
-        )
+    seat_chair(centre)
     return {code: add_account(centre, code, Role.MEMBER_ADMIN, new_member=False) for code in accounts}
 
 

@@ -3,18 +3,16 @@ page in every language."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.dissemination import channels
 from markaz.domain.enums import Role
-from markaz.governance import chair
 from markaz.storage.audit import verify
 from markaz.web import i18n
 from tests.asgi_client import asgi_client
+from tests.conftest import seat_chair
 from tests.web.conftest import add_person, csrf_of, sign_in
 from tests.web.test_exchange_pages import file_report, principal
 
@@ -203,15 +201,7 @@ def test_a_member_admin_manages_endpoints_and_subscriptions(centre: Centre, peop
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_every_new_page_in_every_language(centre: Centre, people: dict[str, str]) -> None:
     # Rendering does not depend on the engine; the pages' storage is tested on both above.
-    with centre.db.write() as conn:
-        chair.setup(
-            conn,
-            centre.db.dialect,
-            first_chair="IQ",
-            starts_on=datetime.now(UTC).date(),
-            months=3,
-            actor="test",
-        )
+    seat_chair(centre)
     rid = file_report(centre, "iq.admin", title="to correct")
     pages = {
         "/governance/votes/new": "Accession of a new member",

@@ -14,19 +14,8 @@ from markaz.governance import chair, votes
 from markaz.governance import circles as circle_rules
 from markaz.storage.audit import verify
 from tests.asgi_client import ASGIClient, asgi_client
+from tests.conftest import seat_chair
 from tests.web.conftest import add_person, sign_in
-
-
-def _rotation(centre: Centre) -> None:
-    with centre.db.write() as conn:
-        chair.setup(
-            conn,
-            centre.db.dialect,
-            first_chair="IQ",
-            starts_on=datetime.now(UTC).date(),
-            months=3,
-            actor="test",
-        )
 
 
 def _chain_holds(centre: Centre) -> None:
@@ -58,7 +47,7 @@ def _motion_id(location: str) -> str:
 
 
 def test_the_chair_opens_closes_and_admits_through_the_pages(centre: Centre, people: dict[str, str]) -> None:
-    _rotation(centre)
+    seat_chair(centre)
     add_person(centre, "SY", "sy.admin", Role.MEMBER_ADMIN, new_member=False)
     app = create_app(centre.settings, centre)
     with asgi_client(app) as iq, asgi_client(app) as sy, asgi_client(app) as analyst:
@@ -139,7 +128,7 @@ def test_the_chair_opens_closes_and_admits_through_the_pages(centre: Centre, peo
 
 
 def test_the_chair_hands_over_through_the_page(centre: Centre, people: dict[str, str]) -> None:
-    _rotation(centre)
+    seat_chair(centre)
     add_person(centre, "SY", "sy.admin", Role.MEMBER_ADMIN, new_member=False)
     app = create_app(centre.settings, centre)
     with asgi_client(app) as iq, asgi_client(app) as sy, asgi_client(app) as analyst:
