@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
 from markaz.centre import Centre
@@ -24,24 +19,18 @@ from markaz.settings import Settings
 from markaz.storage import principals
 from markaz.storage.migrate import upgrade
 from markaz.storage.principals import Principal, add_principal, find_principal
+from tests.reliability._processes import free_port, serve
 from tests.web.conftest import CHEAP_HASHER
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PASSWORD = "browser-test-password"
-MARKAZ = [sys.executable, "-m", "markaz"]
 SECRET = "browser-test-secret-" + "y" * 32
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's Chromium is not installed: run `make chromium-bin`", allow_module_level=True)
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -74,7 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("served")
     url = f"sqlite:///{tmp}/markaz.db"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKAZ_SECRET_KEY": SECRET}
-    port = _free_port()
+    port = free_port()
     server = Served(f"http://127.0.0.1:{port}", url, env)
     # The centre is prepared in this process (fast); the server is a separate process.
     centre = Centre(Settings(database_url=url, secret_key=SECRET))
@@ -104,33 +93,11 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     # it here when absent, so the server loads it in under a second instead of building it for
     # 10-15 s while the first test waits on a report's submission.
     load_gazetteer()
-    log = (tmp / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*MARKAZ, "serve", "--database-url", url, "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    running = serve(url, tmp / "serve.log", port=port, worker=True, timeout=30, env=env)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp / "serve.log").read_text()
-            assert time.monotonic() < deadline, "markaz serve did not start"
-            time.sleep(0.1)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
-        log.close()
+        running.stop()
 
 
 @pytest.fixture(scope="session")

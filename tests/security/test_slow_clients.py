@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from tests.reliability._processes import free_port, markaz, serve
 
-MARKAZ = [sys.executable, "-m", "markaz"]
 LIMITS = {
     "MARKAZ_HEADER_TIMEOUT_SECONDS": "1.5",
     "MARKAZ_BODY_TIMEOUT_SECONDS": "1.5",
     "MARKAZ_MAX_HEADER_BYTES": "4096",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -32,32 +23,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     limits live in the HTTP layer, before any storage, and these tests store nothing."""
     tmp_path = tmp_path_factory.mktemp("slow")
     url = f"sqlite:///{tmp_path}/markaz.db"
-    env = {**os.environ, **LIMITS, "PYTHONUNBUFFERED": "1"}
-    subprocess.run([*MARKAZ, "init", "--database-url", url], check=True, capture_output=True, env=env)
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [*MARKAZ, "serve", "--database-url", url, "--port", str(port), "--no-worker"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
+    markaz("init", url=url)
+    port = free_port()
+    running = serve(url, tmp_path / "serve.log", port=port, timeout=30, env=LIMITS)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "markaz serve did not start"
-            time.sleep(0.1)
         yield "127.0.0.1", port
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        running.stop()
 
 
 def _read_until_closed(sock: socket.socket, limit: float) -> tuple[bytes, float]:
