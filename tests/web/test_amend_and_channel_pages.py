@@ -9,19 +9,13 @@ from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.dissemination import channels
 from markaz.domain.enums import Role
-from markaz.storage.audit import verify
 from markaz.web import i18n
 from tests.asgi_client import asgi_client
 from tests.conftest import seat_chair
-from tests.web.conftest import add_person, csrf_of, sign_in
+from tests.web.conftest import add_person, chain_holds, csrf_of, sign_in
 from tests.web.test_exchange_pages import file_report, principal
 
 MISSING = "01ZZZZZZZZZZZZZZZZZZZZZZZZ"
-
-
-def _chain_holds(centre: Centre) -> None:
-    with centre.db.read() as conn:
-        assert verify(conn).ok
 
 
 def _correction(csrf: str, **changes: str) -> dict[str, str]:
@@ -115,7 +109,7 @@ def test_the_originator_corrects_and_retracts_from_the_report_page(
         shown = sy.get(f"/reports/{third}").text
         assert "&lt;b&gt;wrong place&lt;/b&gt;" in shown and 'id="retraction-reason"' in shown
         assert 'id="retract-form"' not in iq.get(f"/reports/{third}").text
-    _chain_holds(centre)
+    chain_holds(centre)
 
 
 def test_a_member_admin_manages_endpoints_and_subscriptions(centre: Centre, people: dict[str, str]) -> None:
@@ -195,7 +189,7 @@ def test_a_member_admin_manages_endpoints_and_subscriptions(centre: Centre, peop
         assert [s["id"] for s in channels.list_subscriptions(centre, principal(centre, "iq.admin"))] == [
             second["id"]
         ]
-    _chain_holds(centre)
+    chain_holds(centre)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

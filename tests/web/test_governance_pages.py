@@ -12,15 +12,9 @@ from markaz.centre import Centre
 from markaz.domain.enums import Role
 from markaz.governance import chair, votes
 from markaz.governance import circles as circle_rules
-from markaz.storage.audit import verify
 from tests.asgi_client import ASGIClient, asgi_client
 from tests.conftest import seat_chair
-from tests.web.conftest import add_person, sign_in
-
-
-def _chain_holds(centre: Centre) -> None:
-    with centre.db.read() as conn:
-        assert verify(conn).ok
+from tests.web.conftest import add_person, chain_holds, sign_in
 
 
 def _deadline(days: int) -> str:
@@ -124,7 +118,7 @@ def test_the_chair_opens_closes_and_admits_through_the_pages(centre: Centre, peo
         assert votes.get(centre, suspension)["kind"] == "suspend"
         shown = iq.get("/governance").text.split(f'id="motion-{suspension}"', 1)[1].split("</h3>", 1)[0]
         assert "Suspension of Member RU (RU)" in " ".join(shown.split())
-    _chain_holds(centre)
+    chain_holds(centre)
 
 
 def test_the_chair_hands_over_through_the_page(centre: Centre, people: dict[str, str]) -> None:
@@ -150,7 +144,7 @@ def test_the_chair_hands_over_through_the_page(centre: Centre, people: dict[str,
         assert "(SY)" in iq.get("/governance").text.split('id="current-chair"', 1)[1].split("</p>", 1)[0]
         # IQ no longer chairs: a second handover is refused.
         assert iq.post("/governance/handover", data={"csrf_token": csrf}).status_code == 403
-    _chain_holds(centre)
+    chain_holds(centre)
 
 
 def _circle(client: ASGIClient, csrf: str, name: str, *members: str) -> httpx.Response:
@@ -198,4 +192,4 @@ def test_circles_are_created_consented_and_left_through_the_page(
         assert ru.post("/governance/circles/iq-sy/consent", data={"csrf_token": ru_csrf}).status_code == 404
         assert sy.post("/governance/circles/iq-sy/leave", data={"csrf_token": sy_csrf}).status_code == 303
         assert [m["code"] for m in circle_rules.get(centre, "iq-sy")["members"]] == ["IQ"]
-    _chain_holds(centre)
+    chain_holds(centre)

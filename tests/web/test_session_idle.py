@@ -12,6 +12,7 @@ from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.storage.web_sessions import (
     TOUCH_EVERY,
+    SignInOutcome,
     SignInPolicy,
     find_session,
     load_session,
@@ -26,10 +27,9 @@ IDLE = timedelta(minutes=30)
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def _open(centre: Centre, at: datetime = T0) -> str:
-    add_person(centre, "IQ", "iq.analyst")
+def _sign_in(centre: Centre, at: datetime) -> SignInOutcome:
     with centre.db.write() as conn:
-        outcome = sign_in(
+        return sign_in(
             conn,
             centre.db.dialect,
             "iq.analyst",
@@ -39,6 +39,11 @@ def _open(centre: Centre, at: datetime = T0) -> str:
             idle=IDLE,
             now=at,
         )
+
+
+def _open(centre: Centre, at: datetime = T0) -> str:
+    add_person(centre, "IQ", "iq.analyst")
+    outcome = _sign_in(centre, at)
     assert outcome.session_id
     return outcome.session_id
 
@@ -86,17 +91,7 @@ def test_use_is_recorded_at_most_once_a_minute_and_keeps_the_session_alive(centr
 def test_signing_in_clears_idle_sessions(centre: Centre) -> None:
     session_id = _open(centre)
     later = T0 + IDLE + timedelta(minutes=1)
-    with centre.db.write() as conn:
-        sign_in(
-            conn,
-            centre.db.dialect,
-            "iq.analyst",
-            PASSWORD,
-            lifetime=timedelta(hours=12),
-            policy=SignInPolicy(),
-            idle=IDLE,
-            now=later,
-        )
+    _sign_in(centre, later)
     with centre.db.read() as conn:
         assert find_session(conn, session_id, now=later, idle=IDLE).ended is None  # gone, not just idle
         assert conn.exec_driver_sql("SELECT count(*) FROM web_sessions").scalar_one() == 1
