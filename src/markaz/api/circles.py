@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody, body_doc
 from markaz.api.responses import JSONBody
 from markaz.collection.intake import parse_model
 from markaz.governance import circles
@@ -31,15 +29,6 @@ class CirclePublic(BaseModel):
     members: list[CircleMember]
 
 
-def _doc() -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CircleCreate"}}},
-        }
-    }
-
-
 @router.get("/circles", response_model=list[CirclePublic], summary="All sharing circles")
 async def list_circles(centre: CentreDep, _principal: CurrentPrincipal) -> Response:
     return JSONBody(await run_in_threadpool(circles.list_all, centre))
@@ -49,7 +38,7 @@ async def list_circles(centre: CentreDep, _principal: CurrentPrincipal) -> Respo
     "/circles",
     status_code=201,
     response_model=CirclePublic,
-    openapi_extra=_doc(),
+    openapi_extra=body_doc("CircleCreate"),
     summary="Create a circle the caller's member belongs to; active once every member consented",
 )
 async def create_circle(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.analysis import views
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
+from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal, body_doc
 from markaz.api.paging import Limit, page_limit
 from markaz.api.responses import JSONBody
 
@@ -22,28 +22,21 @@ Cursor = Annotated[str | None, Query(pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$", descri
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such item, or not visible to the caller (the same answer)"}
 }
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["text"],
-                    "properties": {
-                        "text": {"type": "string", "minLength": 1, "maxLength": views.MAX_TEXT},
-                        "opinion": {
-                            "type": "string",
-                            "enum": ["strongly-disagree", "disagree", "neutral", "agree", "strongly-agree"],
-                        },
-                        "reply_to": {"type": "string", "description": "id of the comment answered"},
-                    },
-                    "additionalProperties": False,
-                }
-            }
+_BODY = body_doc(
+    {
+        "type": "object",
+        "required": ["text"],
+        "properties": {
+            "text": {"type": "string", "minLength": 1, "maxLength": views.MAX_TEXT},
+            "opinion": {
+                "type": "string",
+                "enum": ["strongly-disagree", "disagree", "neutral", "agree", "strongly-agree"],
+            },
+            "reply_to": {"type": "string", "description": "id of the comment answered"},
         },
+        "additionalProperties": False,
     }
-}
+)
 
 
 @dataclass(frozen=True)

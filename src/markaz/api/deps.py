@@ -106,3 +106,14 @@ async def json_body(request: Request) -> Any:
 
 
 JsonBody = Annotated[Any, Depends(json_body)]
+
+
+def body_doc(schema: dict[str, Any] | str, description: str | None = None) -> dict[str, Any]:
+    """The OpenAPI request body of a route that reads JsonBody: a JSON schema, or a component's name."""
+    if isinstance(schema, str):
+        schema = {"$ref": f"#/components/schemas/{schema}"}
+    body: dict[str, Any] = {"required": True}
+    if description is not None:
+        body["description"] = description
+    body["content"] = {"application/json": {"schema": schema}}
+    return {"requestBody": body}

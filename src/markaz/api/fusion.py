@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from markaz.analysis import decisions, fused, quality
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
+from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal, body_doc
 from markaz.api.paging import Cursor, Limit, page_limit
 from markaz.api.responses import JSONBody
 from markaz.centre import Centre
@@ -50,15 +50,6 @@ def fused_filter(
 
 
 FusedFilterDep = Annotated[fused.FusedFilter, Depends(fused_filter)]
-
-
-def _body(model: type[decisions.SplitRequest] | type[decisions.MergeRequest]) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},
-        }
-    }
 
 
 Page = Callable[..., dict[str, Any]]
@@ -163,7 +154,7 @@ def _add_routes(kind: FusedKind) -> None:
         methods=["POST"],
         name=f"merge_{kind.plural}",
         summary=f"Merge {kind.plural} into one",
-        openapi_extra=_body(decisions.MergeRequest),
+        openapi_extra=body_doc(decisions.MergeRequest.model_json_schema()),
         responses=_NOT_FOUND,
     )
     router.add_api_route(
@@ -180,7 +171,7 @@ def _add_routes(kind: FusedKind) -> None:
         methods=["POST"],
         name=f"split_{kind.word}",
         summary=f"Split observations off a {kind.word}; the decision sticks and is audited",
-        openapi_extra=_body(decisions.SplitRequest),
+        openapi_extra=body_doc(decisions.SplitRequest.model_json_schema()),
         responses=_NOT_FOUND,
     )
 

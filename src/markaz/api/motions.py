@@ -9,22 +9,13 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody, body_doc
 from markaz.api.responses import JSONBody
 from markaz.collection.intake import parse_model
 from markaz.errors import NotFound
 from markaz.governance import votes
 
 router = APIRouter(prefix="/api/v1", tags=["governance"])
-
-
-def _doc(model: str) -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
-        }
-    }
 
 
 class Credentials(BaseModel):
@@ -42,7 +33,7 @@ async def list_accessions(centre: CentreDep, _principal: CurrentPrincipal) -> Re
 @router.post(
     "/accessions",
     status_code=201,
-    openapi_extra=_doc("AccessionRequest"),
+    openapi_extra=body_doc("AccessionRequest"),
     summary="The chair enters a candidate's application and opens the vote",
 )
 async def open_accession(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:
@@ -61,7 +52,7 @@ async def get_accession(motion_id: str, centre: CentreDep, _principal: CurrentPr
 
 @router.post(
     "/accessions/{motion_id}/votes",
-    openapi_extra=_doc("VoteRequest"),
+    openapi_extra=body_doc("VoteRequest"),
     summary="The caller's member votes (approve, reject, abstain); changeable until the vote closes",
 )
 async def vote_accession(
@@ -91,7 +82,7 @@ async def list_motions(centre: CentreDep, _principal: CurrentPrincipal) -> Respo
 
 
 @router.post(
-    "/motions/{motion_id}/votes", openapi_extra=_doc("VoteRequest"), summary="Vote on any open motion"
+    "/motions/{motion_id}/votes", openapi_extra=body_doc("VoteRequest"), summary="Vote on any open motion"
 )
 async def vote_motion(
     motion_id: str, centre: CentreDep, principal: AdminPrincipal, body: JsonBody
@@ -117,7 +108,7 @@ for _kind in ("suspend", "reinstate"):
         _member_vote(_kind),
         methods=["POST"],
         status_code=201,
-        openapi_extra=_doc("MotionRequest"),
+        openapi_extra=body_doc("MotionRequest"),
         summary=f"The chair opens a vote to {_kind} a member",
         name=f"{_kind}_member",
     )

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal
+from markaz.api.deps import CentreDep, CurrentPrincipal, JsonBody, WritePrincipal, body_doc
 from markaz.api.filters import FilterDep
 from markaz.api.paging import Cursor, Limit, page_limit, page_size
 from markaz.api.responses import JSONBody
@@ -28,35 +28,12 @@ from markaz.web.i18n import error_language, error_text
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 
-def _body_doc(model: str, description: str = "") -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}},
-        }
-    }
-
-
-def _batch_doc() -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/ReportCreate"}}
-                }
-            },
-        }
-    }
-
-
 @router.post(
     "/reports",
     status_code=201,
     response_model=ReportPublic,
     responses={200: {"model": ReportPublic, "description": "The client_ref was seen before: the original"}},
-    openapi_extra=_body_doc("ReportCreate"),
+    openapi_extra=body_doc("ReportCreate", description=""),
     summary="Submit one report",
 )
 async def submit_report(
@@ -84,7 +61,7 @@ async def submit_report(
 @router.post(
     "/reports:batch",
     response_model=BatchResult,
-    openapi_extra=_batch_doc(),
+    openapi_extra=body_doc({"type": "array", "items": {"$ref": "#/components/schemas/ReportCreate"}}),
     summary="Submit up to max_batch_items reports; bad items are reported, good ones stored",
 )
 async def submit_batch(
@@ -149,7 +126,7 @@ async def get_report(report_id: str, centre: CentreDep, principal: CurrentPrinci
 @router.post(
     "/reports/{report_id}:retract",
     response_model=ReportPublic,
-    openapi_extra=_body_doc("RetractRequest"),
+    openapi_extra=body_doc("RetractRequest", description=""),
     summary="Retract a report (originator only); every recipient is told",
 )
 async def retract_report(
@@ -168,7 +145,7 @@ async def retract_report(
     "/reports/{report_id}:correct",
     status_code=201,
     response_model=ReportPublic,
-    openapi_extra=_body_doc("ReportCorrection"),
+    openapi_extra=body_doc("ReportCorrection", description=""),
     summary="Issue a corrected version (originator only); it supersedes the original",
 )
 async def correct_report(

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody, body_doc
 from markaz.api.responses import JSONBody
 from markaz.collection.intake import parse_model
 from markaz.dissemination import pull
@@ -43,15 +43,6 @@ class SignaturePublic(BaseModel):
     signed_document: dict[str, Any]
 
 
-def _doc() -> dict[str, Any]:
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": KeyCreate.model_json_schema()}},
-        }
-    }
-
-
 @router.get("/signing-keys", response_model=list[KeyPublic], summary="The caller's member's signing keys")
 async def list_keys(centre: CentreDep, principal: CurrentPrincipal) -> Response:
     def work() -> list[dict[str, Any]]:
@@ -65,7 +56,7 @@ async def list_keys(centre: CentreDep, principal: CurrentPrincipal) -> Response:
     "/signing-keys",
     status_code=201,
     response_model=KeyPublic,
-    openapi_extra=_doc(),
+    openapi_extra=body_doc(KeyCreate.model_json_schema()),
     summary="Register an Ed25519 public key (base64 of 32 bytes) for the caller's member",
 )
 async def add_key(centre: CentreDep, principal: AdminPrincipal, body: JsonBody) -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from markaz.analysis import sitrep, sitrep_products
 from markaz.analysis.sitrep_render import style_source
-from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody
+from markaz.api.deps import AdminPrincipal, CentreDep, CurrentPrincipal, JsonBody, body_doc
 from markaz.api.responses import JSONBody
 from markaz.api.security import content_security_policy
 from markaz.centre import Centre
@@ -72,31 +72,21 @@ async def get_sitrep(
     return rendered(centre, media_type, content)
 
 
-_PRODUCT_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "since": {"type": "string", "format": "date-time"},
-                        "until": {"type": "string", "format": "date-time"},
-                        "bbox": {"type": "string", "description": "minLon,minLat,maxLon,maxLat"},
-                        "lang": {"type": "string", "enum": ["ar", "fa", "ru", "en"]},
-                        "releasable_to": {"type": "array", "items": {"type": "string"}, "default": ["ALL"]},
-                        "precedence": {
-                            "type": "string",
-                            "enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"],
-                        },
-                        "tlp": {"type": "string"},
-                    },
-                    "additionalProperties": False,
-                }
-            }
+_PRODUCT_BODY = body_doc(
+    {
+        "type": "object",
+        "properties": {
+            "since": {"type": "string", "format": "date-time"},
+            "until": {"type": "string", "format": "date-time"},
+            "bbox": {"type": "string", "description": "minLon,minLat,maxLon,maxLat"},
+            "lang": {"type": "string", "enum": ["ar", "fa", "ru", "en"]},
+            "releasable_to": {"type": "array", "items": {"type": "string"}, "default": ["ALL"]},
+            "precedence": {"type": "string", "enum": ["FLASH", "IMMEDIATE", "PRIORITY", "ROUTINE"]},
+            "tlp": {"type": "string"},
         },
+        "additionalProperties": False,
     }
-}
+)
 
 
 @router.post(
