@@ -99,6 +99,20 @@ def _unquote(column: str, value: str) -> str:
     return value
 
 
+def _csv_geometry(row: dict[str, str], n: int) -> Any:
+    """A row's place: its `geometry` column (GeoJSON) if filled, else longitude and latitude."""
+    if row.get("geometry"):
+        try:
+            return orjson.loads(row["geometry"])
+        except orjson.JSONDecodeError:
+            raise InvalidInput(f"line {n}: geometry is not GeoJSON", field=f"line {n}.geometry") from None
+    try:
+        point = [float(row["longitude"]), float(row["latitude"])]
+    except (KeyError, ValueError):
+        raise InvalidInput(f"line {n}: longitude and latitude must be numbers", field=f"line {n}") from None
+    return {"type": "Point", "coordinates": point}
+
+
 def parse_csv(data: bytes) -> list[tuple[str, dict[str, Any]]]:
     try:
         text = data.decode("utf-8-sig")
@@ -119,29 +133,10 @@ def parse_csv(data: bytes) -> list[tuple[str, dict[str, Any]]]:
         if row.get("releasable_to"):
             fields["releasable_to"] = row["releasable_to"].split()
         observation = None
-        if row.get("geometry"):
-            try:
-                geometry = orjson.loads(row["geometry"])
-            except orjson.JSONDecodeError:
-                raise InvalidInput(f"line {n}: geometry is not GeoJSON", field=f"line {n}.geometry") from None
+        if row.get("geometry") or row.get("longitude") or row.get("latitude"):
             observation = _observation(
                 row.get("category"),
-                geometry,
-                row.get("observation_observed_at"),
-                row.get("subject"),
-                row.get("note"),
-            )
-        elif row.get("longitude") or row.get("latitude"):
-            try:
-                point = [float(row["longitude"]), float(row["latitude"])]
-            except (KeyError, ValueError):
-                raise InvalidInput(
-                    f"line {n}: longitude and latitude must be numbers", field=f"line {n}"
-                ) from None
-            geometry = {"type": "Point", "coordinates": point}
-            observation = _observation(
-                row.get("category"),
-                geometry,
+                _csv_geometry(row, n),
                 row.get("observation_observed_at"),
                 row.get("subject"),
                 row.get("note"),
