@@ -45,20 +45,19 @@ def submit(
     report = pull.get_report(centre, account.member, result.id)
     nodes = []
     for o in report["observations"]:
-        row = {
-            "id": o["id"],
-            "report_id": report["id"],
-            "category": o["category"],
-            "geometry": o["geometry"],
-            "observed_at": datetime.fromisoformat(o["observed_at"]) if o["observed_at"] else None,
-            "subject": o["subject"],
-            "note": o["note"],
-            "originator": report["originator"],
-            "report_observed_at": None,
-            "created_at": datetime.fromisoformat(report["created_at"]),
-            "source_reliability": report["source_reliability"],
-            "information_credibility": report["information_credibility"],
-        }
+        when = datetime.fromisoformat(o["observed_at"] or report["created_at"])
+        row = (
+            o["id"],
+            report["id"],
+            o["category"],
+            o["geometry"],
+            when.timestamp(),
+            o["subject"],
+            o["note"],
+            report["originator"],
+            report["source_reliability"],
+            report["information_credibility"],
+        )
         nodes.append(node_of(row))
     return report, nodes
 

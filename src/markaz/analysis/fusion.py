@@ -25,13 +25,15 @@ log = logging.getLogger("markaz.analysis")
 BATCH = 1000
 
 
-def node_of(row: Mapping[str, Any]) -> Node:
-    """What fusion keeps of an observation joined with its report (see storage.fusion.pending)."""
-    when: datetime = row["observed_at"] or row["report_observed_at"] or row["created_at"]
-    family = family_of(row["category"]) or ""
-    geometry = row["geometry"]
+def node_of(row: Sequence[Any]) -> Node:
+    """What fusion keeps of an observation, from the tuple `storage.fusion_graph.pending` reads:
+    (id, report_id, category, geometry, t, subject, note, originator, source_reliability,
+    information_credibility)."""
+    obs_id, report_id, category, geometry, t, subject, note, originator, reliability, credibility = row
+    family = family_of(category) or ""
+    track = bool(family) and kind_of(family) == TRACK
     points: tuple[tuple[float, float], ...] = ()
-    if family and kind_of(family) == TRACK:
+    if track:
         points = tuple(track_points(geometry))
         lon, lat = points[-1]
         if len(points) == 1:
@@ -39,19 +41,19 @@ def node_of(row: Mapping[str, Any]) -> Node:
     else:
         lon, lat = representative_point(geometry)
     return Node(
-        id=int(row["id"]),
-        report_id=row["report_id"],
+        id=int(obs_id),
+        report_id=report_id,
         family=family,
-        category=row["category"],
+        category=category,
         lon=lon,
         lat=lat,
-        t=when.timestamp(),
-        originator=row["originator"],
-        status=status_of(row["note"]),
-        credibility=row["information_credibility"],
-        reliability=row["source_reliability"],
-        subject=row["subject"],
-        subject_key=subject_key(row["subject"]) if family and kind_of(family) == TRACK else None,
+        t=t,
+        originator=originator,
+        status=status_of(note),
+        credibility=credibility,
+        reliability=reliability,
+        subject=subject,
+        subject_key=subject_key(subject) if track else None,
         points=points,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -114,33 +114,24 @@ _GAPS = (
     "WHERE o.id = g.obs_id AND r.id = o.report_id "
 )
 _FRESH = "FROM observations o JOIN reports r ON r.id = o.report_id "
-_PENDING_KEYS = (
-    "id",
-    "report_id",
-    "category",
-    "geometry",
-    "observed_at",
-    "subject",
-    "note",
-    "originator",
-    "report_observed_at",
-    "created_at",
-    "source_reliability",
-    "information_credibility",
-)
+_EPOCH = datetime(1970, 1, 1)
 
 
-def _when(value: Any) -> datetime | None:
-    """A stored time as an aware UTC datetime (SQLite keeps text without a zone)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+def _seconds(value: Any) -> float:
+    """A stored time as seconds since the epoch (SQLite keeps UTC as text without a zone)."""
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if when.tzinfo is not None:
+        return when.timestamp()
+    # The same arithmetic as timestamp() on the value made aware (UTC), without building that.
+    return (when - _EPOCH).total_seconds()
 
 
-def pending(conn: Connection, dialect: StorageDialect, watermark: int, limit: int) -> list[dict[str, Any]]:
-    """Observations not yet taken in: gaps that have since been committed, then new ids, as
-    rows for `analysis.fusion.node_of` (times as aware datetimes, up to the first present).
+def pending(conn: Connection, dialect: StorageDialect, watermark: int, limit: int) -> list[tuple[Any, ...]]:
+    """Observations not yet taken in: gaps that have since been committed, then new ids.
 
+    Each as the tuple `analysis.fusion.node_of` reads: (id, report_id, category, geometry,
+    t, subject, note, originator, source_reliability, information_credibility), where t is
+    the first present of the observation's time, the report's observed_at and its created_at.
     Read on the driver's cursor: SQLAlchemy's per-row result processing cost as much as the
     matching on a million observations.
     """
@@ -155,18 +146,35 @@ def pending(conn: Connection, dialect: StorageDialect, watermark: int, limit: in
         rows += cur.fetchall()
     finally:
         cur.close()
-    out = []
-    for row in rows:
-        found = dict(zip(_PENDING_KEYS, row, strict=True))
-        if isinstance(found["geometry"], str):
-            found["geometry"] = orjson.loads(found["geometry"])
-        # Fusion's time is the first of these that is present; the later ones are not read.
-        for key in ("observed_at", "report_observed_at", "created_at"):
-            if found[key] is not None:
-                found[key] = _when(found[key])
-                break
-        out.append(found)
-    return out
+    loads, seconds = orjson.loads, _seconds
+    return [
+        (
+            obs_id,
+            report_id,
+            category,
+            loads(geometry) if isinstance(geometry, str) else geometry,
+            seconds(observed_at or report_observed_at or created_at),
+            subject,
+            note,
+            originator,
+            reliability,
+            credibility,
+        )
+        for (
+            obs_id,
+            report_id,
+            category,
+            geometry,
+            observed_at,
+            subject,
+            note,
+            originator,
+            report_observed_at,
+            created_at,
+            reliability,
+            credibility,
+        ) in rows
+    ]
 
 
 def has_pending(conn: Connection) -> bool:
