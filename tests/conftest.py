@@ -18,6 +18,7 @@ from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.domain.enums import MemberStatus, Role
 from markaz.governance import chair
+from markaz.security.scopes import Scope
 from markaz.settings import Settings
 from markaz.storage.database import Database
 from markaz.storage.members import add_member
@@ -125,8 +126,14 @@ class Account:
 
 
 def add_account(
-    centre: Centre, member: str, role: Role = Role.ANALYST, *, new_member: bool = True
+    centre: Centre,
+    member: str,
+    role: Role = Role.ANALYST,
+    *,
+    new_member: bool = True,
+    scope: Scope | None = None,
 ) -> Account:
+    """A system principal of `member` (added first when `new_member`) with a one-day token of `scope`."""
     with centre.db.write() as conn:
         if new_member:
             add_member(conn, centre.db.dialect, code=member, names={"en": f"Member {member}"}, actor="test")
@@ -140,7 +147,12 @@ def add_account(
             actor="test",
         )
         token, _ = create_token(
-            conn, centre.db.dialect, principal_id=row["id"], expires_in=timedelta(days=1), actor="test"
+            conn,
+            centre.db.dialect,
+            principal_id=row["id"],
+            expires_in=timedelta(days=1),
+            actor="test",
+            scope=scope,
         )
     return Account(member, token, Principal(row["id"], row["username"], member, role, MemberStatus.ACTIVE))
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, update
 from tests.asgi_client import ASGIClient, asgi_client
-from tests.conftest import Account
+from tests.conftest import Account, add_account
 from typer.testing import CliRunner
 
 from markaz.app import create_app
@@ -44,25 +43,7 @@ ADMIN_ROUTES = {
 
 
 def scoped_token(centre: Centre, member: str, role: Role, scope: Scope | None) -> dict[str, str]:
-    with centre.db.write() as conn:
-        row = add_principal(
-            conn,
-            centre.db.dialect,
-            username=f"{member.lower()}.{uuid.uuid4().hex[:8]}",
-            member=member,
-            role=role,
-            kind="system",
-            actor="test",
-        )
-        token, _ = create_token(
-            conn,
-            centre.db.dialect,
-            principal_id=row["id"],
-            expires_in=timedelta(days=1),
-            actor="test",
-            scope=scope,
-        )
-    return {"Authorization": f"Bearer {token}"}
+    return add_account(centre, member, role, new_member=False, scope=scope).headers
 
 
 def _count(centre: Centre) -> int:
