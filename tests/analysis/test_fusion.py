@@ -22,7 +22,7 @@ from markaz.storage.schema import audit_log
 from markaz.storage.schema_fusion import fusion_decisions, fusion_edges, fusion_gaps, fusion_nodes
 from tests.analysis.fusion_helpers import point, submit
 from tests.asgi_client import ASGIClient
-from tests.conftest import Account
+from tests.conftest import Account, seat_chair
 
 NOW = datetime(2026, 6, 16, 12, 0, tzinfo=UTC)
 DEPOT = (44.36, 33.31)
@@ -279,15 +279,7 @@ def test_split_and_merge_stick_are_audited_and_bad_requests_change_nothing(
 def test_quality_record_is_the_members_own_or_the_chairs(
     centre: Centre, accounts: dict[str, Account], client: ASGIClient
 ) -> None:
-    with centre.db.write() as conn:
-        chair.setup(
-            conn,
-            centre.db.dialect,
-            first_chair="IQ",
-            starts_on=datetime.now(UTC).date(),
-            months=3,
-            actor="test",
-        )
+    seat_chair(centre)
     chair_code = chair.current(centre).member
     others = [c for c in accounts if c != chair_code]
     member, bystander = others[0], others[1]
