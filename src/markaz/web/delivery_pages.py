@@ -19,11 +19,11 @@ from markaz.errors import InvalidInput, MarkazError
 from markaz.storage.web_sessions import WebSession
 from markaz.web.pages import (
     centre_of,
-    error_page,
     member_names,
     page,
     require_session,
     see_other,
+    show,
     submit_form,
 )
 
@@ -42,30 +42,24 @@ def _urgency(item: dict[str, Any]) -> int:
 
 @router.get("/inbox")
 async def inbox_page(request: Request) -> Response:
-    session = await require_session(request)
     centre = centre_of(request)
     state = request.query_params.get("state") or None
     cursor = request.query_params.get("cursor") or None
-    try:
+
+    def render(session: WebSession) -> Response:
         if state is not None and state not in STATES:
             raise InvalidInput(f"state: one of {', '.join(STATES)}", field="state")
-        found = await run_in_threadpool(
-            lambda: inbox_logic.inbox(centre, session.principal, limit=PAGE, cursor=cursor, state=state)
-        )
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    items = sorted(found["items"], key=_urgency)
-    names = await run_in_threadpool(member_names, centre, session.language)
-    next_link = None
-    if found["next_cursor"]:
-        query = {"state": state, "cursor": found["next_cursor"]}
-        next_link = "/inbox?" + urlencode({k: v for k, v in query.items() if v})
-    return page(
-        request,
-        "inbox.html",
-        {"items": items, "state": state, "states": STATES, "next_link": next_link, "members": names},
-        session=session,
-    )
+        found = inbox_logic.inbox(centre, session.principal, limit=PAGE, cursor=cursor, state=state)
+        items = sorted(found["items"], key=_urgency)
+        names = member_names(centre, session.language)
+        next_link = None
+        if found["next_cursor"]:
+            query = {"state": state, "cursor": found["next_cursor"]}
+            next_link = "/inbox?" + urlencode({k: v for k, v in query.items() if v})
+        context = {"items": items, "state": state, "states": STATES, "next_link": next_link, "members": names}
+        return page(request, "inbox.html", context, session=session)
+
+    return await show(request, render)
 
 
 @router.post("/inbox/{delivery_id}/ack")

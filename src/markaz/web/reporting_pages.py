@@ -184,24 +184,16 @@ async def submit_new_report(request: Request) -> Response:
 
 @router.get("/reports")
 async def report_list(request: Request) -> Response:
-    session = await require_session(request)
     centre = centre_of(request)
     cursor = request.query_params.get("cursor") or None
 
-    def work() -> dict[str, Any]:
-        return pull.list_reports(centre, session.principal.member, ReportFilter(), limit=50, cursor=cursor)
+    def render(session: WebSession) -> Response:
+        found = pull.list_reports(centre, session.principal.member, ReportFilter(), limit=50, cursor=cursor)
+        names = member_names(centre, session.language)
+        context = {"reports": found["items"], "next_cursor": found["next_cursor"], "members": names}
+        return page(request, "reports.html", context, session=session)
 
-    try:
-        found = await run_in_threadpool(work)
-    except MarkazError as exc:
-        return error_page(request, session, exc)
-    names = await run_in_threadpool(member_names, centre, session.language)
-    return page(
-        request,
-        "reports.html",
-        {"reports": found["items"], "next_cursor": found["next_cursor"], "members": names},
-        session=session,
-    )
+    return await show(request, render)
 
 
 def _extraction_state(request: Request, report_id: str) -> str | None:
