@@ -206,6 +206,15 @@ def test_a_refused_report_form_changes_nothing_and_says_why(
         data={"csrf_token": csrf, "title": "x", "release_all": "1", "obs": ["gathering|500|0"]},
     )
     assert bad_point.status_code == 422
+    # The form comes back released as it was sent: ALL stays unticked when members were chosen,
+    # so sending it again does not widen the release.
+    chosen = browser_client.post(
+        "/reports/new",
+        data={"csrf_token": csrf, "title": "x", "release_member": ["SY"], "obs": ["gathering|500|0"]},
+    )
+    assert chosen.status_code == 422
+    assert 'value="SY" class="release-one" checked' in chosen.text
+    assert 'id="release-all" checked' not in chosen.text
     no_csrf = browser_client.post("/reports/new", data={"title": "x", "release_all": "1"})
     assert no_csrf.status_code == 403
     with centre.db.read() as conn:

@@ -158,6 +158,9 @@ def _typed(form: dict[str, str], lists: dict[str, list[str]]) -> dict[str, Any]:
         "release_member": lists.get("release_member", []),
         "release_circle": lists.get("release_circle", []),
         "obs": lists.get("obs", []),
+        # An unticked box is not sent; without this the form would come back with ALL ticked
+        # (its default) beside the members chosen, and sending it again would release to ALL.
+        "release_all": form.get("release_all", ""),
     }
 
 
@@ -342,8 +345,7 @@ async def submit_correction(request: Request, report_id: str) -> Response:
             correction = intake.parse_model(ReportCorrection, document)
             new_id = intake.correct(centre_of(request), session.principal, report_id, correction)
         except MarkazError as exc:
-            values = {**_typed(form, lists), "release_all": form.get("release_all", "")}
-            return _new_form(request, session, values, _refusal(exc), exc.status, original)
+            return _new_form(request, session, _typed(form, lists), _refusal(exc), exc.status, original)
         return see_other(f"/reports/{new_id}")
 
     return await submit_form(request, act)
