@@ -11,9 +11,9 @@ from markaz.collection import intake
 from markaz.dissemination.worker import run_until_idle
 from markaz.domain.enums import MemberStatus, Role
 from markaz.governance import votes
-from markaz.governance.chair import setup as setup_rotation
 from markaz.storage.principals import Principal, find_principal
 from tests.asgi_client import asgi_client
+from tests.conftest import seat_chair
 from tests.web.conftest import add_person, csrf_of, sign_in
 
 
@@ -111,15 +111,7 @@ def test_situation_report_page_links_to_view_and_pdf(centre: Centre, people: dic
 
 def test_vote_on_an_accession_from_the_governance_page(centre: Centre, people: dict[str, str]) -> None:
     add_person(centre, "SY", "sy.admin", Role.MEMBER_ADMIN, new_member=False)
-    with centre.db.write() as conn:
-        setup_rotation(
-            conn,
-            centre.db.dialect,
-            first_chair="IQ",
-            starts_on=datetime.now(UTC).date(),
-            months=3,
-            actor="test",
-        )
+    seat_chair(centre)
     motion = votes.open_accession(
         centre,
         principal(centre, "iq.admin"),
