@@ -86,10 +86,11 @@ def link_new(
 
     Two observations that match and are released to the same members join one atom: nothing is
     stored for the pair, because a viewer sees both or neither, and reads recompute the pairs
-    inside an atom. Pairs that match across audiences, and contradictions that are not matches,
-    are stored as links. Each pair is considered once, when its second observation arrives, and
-    atoms are the components of the same-audience matches, so the result is the same whatever
-    order observations arrive in.
+    inside an atom, contradictions included. Pairs that match across audiences, and
+    contradictions that are not matches between different atoms, are stored as links. Each pair
+    is considered once, when its second observation arrives; atoms are the components of the
+    same-audience matches, and reads take every pair inside an atom from the nodes, so the
+    picture is the same whatever order observations arrive in.
 
     Returns (atom of each new node, moves of earlier atoms joined into others, links to store).
     """
@@ -120,16 +121,20 @@ def link_new(
     # Neighbours one after another: the index's pages are then read while still cached.
     probes.sort(key=lambda p: (int(p[2] * 10), p[1]))
     earlier: set[int] = set()  # atom labels of the earlier nodes seen as candidates
-    for i, c, c_audience, c_atom in candidates.same_subject(subject_probes):
+    find, parent = atoms.find, atoms.parent
+    for i, c_audience, c_atom, *row in candidates.same_subject(subject_probes):
         earlier.add(c_atom)
-        track_link = match(nodes[i], c, rules)
+        n = nodes[i]
+        same = audience[n.id] == c_audience
+        if same and find(c_atom) == find(n.id):
+            continue  # already in the node's atom: any link between the two is recomputed on reads
+        track_link = match(n, store.node_from(row), rules)
         if track_link is not None:
-            if track_link.matched and audience[nodes[i].id] == c_audience:
-                atoms.union(nodes[i].id, c_atom)  # an earlier node joins as its atom
+            if track_link.matched and same:
+                atoms.union(n.id, c_atom)  # an earlier node joins as its atom
             else:
                 take(track_link, False)
     window = rules.site_window_s
-    find, parent = atoms.find, atoms.parent
     last = -1
     n_audience = root = 0
     # Rows come grouped by probe: the new node's audience and atom are looked up once a group.

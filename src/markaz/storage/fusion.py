@@ -114,7 +114,7 @@ def visible_ids_any_status(conn: Connection, viewer: str, ids: Iterable[int]) ->
 
 
 class Links:
-    """The links of the match graph touching given observations: those stored, and the matches
+    """The links of the match graph touching given observations: those stored, and the links
     inside their atoms, recomputed from the nodes (the engine does not store those; see
     storage.fusion_graph). Atoms read once are kept for the life of the object (one request).
 
@@ -125,7 +125,7 @@ class Links:
         self.conn = conn
         self.rules = rules
         self._atom_of: dict[int, int] = {}
-        self._inside: dict[int, list[Link]] = {}  # observation -> matches inside its atom
+        self._inside: dict[int, list[Link]] = {}  # observation -> links inside its atom
 
     def touching(self, ids: Iterable[int]) -> list[Link]:
         ids = set(ids)
@@ -163,10 +163,10 @@ class Links:
         for group in members.values():
             for n in group:
                 self._inside.setdefault(n.id, [])
+            # Matches and contradictions alike: the engine stores neither inside an atom.
             for lk in pairs_within(group, self.rules):
-                if lk.matched:
-                    self._inside[lk.a].append(lk)
-                    self._inside[lk.b].append(lk)
+                self._inside[lk.a].append(lk)
+                self._inside[lk.b].append(lk)
 
 
 def decisions_touching(conn: Connection, ids: Iterable[int]) -> list[Decision]:

@@ -287,14 +287,13 @@ class Candidates:
         )
         return list(self._cur.fetchall())
 
-    def same_subject(
-        self, probes: Sequence[tuple[int, str, str, float, float]]
-    ) -> list[tuple[int, Node, int, int]]:
-        """(probe id, node, audience, atom) for each node of the probe's family and subject key in
-        its time window (probe: id, family, subject key, earliest t, latest t)."""
+    def same_subject(self, probes: Sequence[tuple[int, str, str, float, float]]) -> list[tuple[Any, ...]]:
+        """(probe id, audience, atom, the node's NODE_COLUMNS...) for each node of the probe's
+        family and subject key in its time window (probe: id, family, subject key, earliest t,
+        latest t). The caller builds a Node (node_from) only for candidates it has to match."""
         if not probes:
             return []
-        cols = ", ".join(f"n.{c.strip()}" for c in NODE_COLUMNS.split(",")) + ", n.audience, n.atom"
+        cols = "n.audience, n.atom, " + ", ".join(f"n.{c.strip()}" for c in NODE_COLUMNS.split(","))
         if self._pg:
             self._cur.execute(
                 f"SELECT q.pid, {cols} FROM unnest(%s::bigint[], %s::text[], %s::text[], "
@@ -314,7 +313,7 @@ class Candidates:
                 f"SELECT q.pid, {cols} FROM fusion_subject_probe q CROSS JOIN fusion_nodes n "
                 "WHERE n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi"
             )
-        return [(int(r[0]), node_from(r[1:15]), int(r[15]), int(r[16])) for r in self._cur.fetchall()]
+        return list(self._cur.fetchall())
 
     def insert_nodes(
         self, nodes: Sequence[Node], audience: Mapping[int, int], atom: Mapping[int, int]
