@@ -264,26 +264,37 @@ class Candidates:
                 [list(c) for c in columns],
             )
             return list(self._cur.fetchall())
-        cells = []
+        # One row per probe with its first cell and how many more its box spans, joined to the
+        # offsets that many: the probe table stays one row per probe.
+        rows = []
+        span_y = span_x = 0
+        floor, size = math.floor, CELL_DEG
         for pid, x0, y0, x1, y1, family, tlo, thi in probes:
-            cy0, cx0 = cell_of(x0, y0)
-            cy1, cx1 = cell_of(x1, y1)
-            for cy in range(cy0, cy1 + 1):
-                for cx in range(cx0, cx1 + 1):
-                    cells.append((pid, family, cy, cx, x0, y0, x1, y1, tlo, thi))
-        self._cur.execute(
+            cy0, cx0 = floor(y0 / size), floor(x0 / size)
+            dy, dx = floor(y1 / size) - cy0, floor(x1 / size) - cx0
+            span_y, span_x = max(span_y, dy), max(span_x, dx)
+            rows.append((pid, family, cy0, cx0, dy, dx, x0, y0, x1, y1, tlo, thi))
+        cur = self._cur
+        cur.execute(
             "CREATE TEMP TABLE IF NOT EXISTS fusion_cell_probe (pid INTEGER, family TEXT, cy INTEGER, "
-            "cx INTEGER, x0 REAL, y0 REAL, x1 REAL, y1 REAL, tlo REAL, thi REAL)"
+            "cx INTEGER, dy INTEGER, dx INTEGER, x0 REAL, y0 REAL, x1 REAL, y1 REAL, tlo REAL, thi REAL)"
         )
-        self._cur.execute("DELETE FROM fusion_cell_probe")
-        self._cur.executemany("INSERT INTO fusion_cell_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cells)
-        # CROSS JOIN fixes the order: one seek per probe cell into the table's key, rows grouped
-        # by probe as the probes were given.
-        self._cur.execute(
+        cur.execute("CREATE TEMP TABLE IF NOT EXISTS fusion_cell_offset (dy INTEGER, dx INTEGER)")
+        cur.execute("DELETE FROM fusion_cell_probe")
+        cur.execute("DELETE FROM fusion_cell_offset")
+        cur.executemany("INSERT INTO fusion_cell_probe VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        cur.executemany(
+            "INSERT INTO fusion_cell_offset VALUES (?, ?)",
+            [(dy, dx) for dy in range(span_y + 1) for dx in range(span_x + 1)],
+        )
+        # CROSS JOIN fixes the order: for each probe, one seek per cell its box covers into the
+        # table's key, straight to the time window; rows come grouped by probe.
+        cur.execute(
             "SELECT q.pid, c.id, c.category, c.lon, c.lat, c.t, c.status, c.audience, c.atom "
-            "FROM fusion_cell_probe q CROSS JOIN fusion_cells c "
-            "WHERE c.family = q.family AND c.cy = q.cy AND c.cx = q.cx AND c.t BETWEEN q.tlo AND q.thi "
-            "AND c.lon BETWEEN q.x0 AND q.x1 AND c.lat BETWEEN q.y0 AND q.y1"
+            "FROM fusion_cell_probe q CROSS JOIN fusion_cell_offset o CROSS JOIN fusion_cells c "
+            "WHERE o.dy <= q.dy AND o.dx <= q.dx "
+            "AND c.family = q.family AND c.cy = q.cy + o.dy AND c.cx = q.cx + o.dx "
+            "AND c.t BETWEEN q.tlo AND q.thi AND c.lon BETWEEN q.x0 AND q.x1 AND c.lat BETWEEN q.y0 AND q.y1"
         )
         return list(self._cur.fetchall())
 
