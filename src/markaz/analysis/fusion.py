@@ -120,10 +120,9 @@ def link_new(
             probes.append((i, *search_box(n, rules), n.family, n.t - window, n.t + window))
     # Neighbours one after another: the index's pages are then read while still cached.
     probes.sort(key=lambda p: (int(p[2] * 10), p[1]))
-    earlier: set[int] = set()  # atom labels of the earlier nodes seen as candidates
+    earlier: set[int] = set()  # atom labels of earlier nodes this batch joined to others
     find, parent = atoms.find, atoms.parent
     for i, c_audience, c_atom, *row in candidates.same_subject(subject_probes):
-        earlier.add(c_atom)
         n = nodes[i]
         same = audience[n.id] == c_audience
         if same and find(c_atom) == find(n.id):
@@ -131,22 +130,24 @@ def link_new(
         track_link = match(n, store.node_from(row), rules)
         if track_link is not None:
             if track_link.matched and same:
+                earlier.add(c_atom)
                 atoms.union(n.id, c_atom)  # an earlier node joins as its atom
             else:
                 take(track_link, False)
     window = rules.site_window_s
     last = -1
     n_audience = root = 0
-    # Rows come grouped by probe: the new node's audience and atom are looked up once a group.
+    n_t = 0.0
+    # Rows come grouped by probe: the new node and its audience and atom are looked up once a group.
     for i, cid, category, lon, lat, t, status, c_audience, c_atom in candidates.sites(probes):
-        n = nodes[i]
         if i != last:
             last = i
+            n = nodes[i]
+            n_t = n.t
             n_audience, root = audience[n.id], find(n.id)
-        earlier.add(c_atom)
-        same = n_audience == c_audience
-        if abs(t - n.t) > window:
+        if abs(t - n_t) > window:
             continue
+        same = n_audience == c_audience
         if same:
             # Inside one atom a site pair needs no link: a status contradiction between the
             # two is a match, recomputed on reads with the atom.
@@ -158,6 +159,7 @@ def link_new(
         link = site_link(n, cid, category, lon, lat, t, status, rules)
         if link is not None:
             if same:
+                earlier.add(c_atom)
                 atoms.union(n.id, c_atom)
                 root = find(n.id)
             else:

@@ -79,8 +79,8 @@ def node_from(row: Sequence[Any]) -> Node:
 def working_cache(conn: Connection, dialect: StorageDialect, mib: int) -> Iterator[None]:
     """On SQLite, a larger page cache for the connection while one fusion run holds it.
 
-    A run reads and writes index pages all over the graph (random positions in the R*Tree and
-    the atom index); with the pool's 2 MiB per connection, a million observations spent more
+    A run reads and writes index pages all over the graph (random positions in `fusion_cells`
+    and the atom index); with the pool's 2 MiB per connection, a million observations spent more
     time re-reading pages than matching. The cache is set back when the run ends, which frees
     the pages.
     """
@@ -212,8 +212,10 @@ def audiences(conn: Connection, report_ids: Iterable[str]) -> dict[str, int]:
 def advance(conn: Connection, watermark: int, taken: Iterable[int], now: datetime) -> int:
     """Move the watermark over what was taken in; remember ids skipped below it as gaps."""
     taken = sorted(set(taken))
-    for start in range(0, len(taken), CHUNK):
-        conn.execute(delete(fusion_gaps).where(fusion_gaps.c.obs_id.in_(taken[start : start + CHUNK])))
+    # Only ids below the watermark can have been gaps.
+    filled = [i for i in taken if i <= watermark]
+    for start in range(0, len(filled), CHUNK):
+        conn.execute(delete(fusion_gaps).where(fusion_gaps.c.obs_id.in_(filled[start : start + CHUNK])))
     fresh = [i for i in taken if i > watermark]
     if fresh:
         got = set(fresh)
