@@ -2,12 +2,17 @@
 
 `python bench/_memprobe.py serve ...` runs `markaz serve ...` exactly as the console script
 does, plus a daemon thread that appends one JSON line every MEMPROBE_EVERY seconds to
-MEMPROBE_OUT: resident memory split into anonymous and file-backed pages, what glibc's
-malloc holds (in use and free inside its arenas), what SQLite's allocator holds (its page
-caches), what tracemalloc sees Python allocate (with MEMPROBE_TRACE=1, frames deep), the
-garbage collector's generations and the thread count. With tracing on, it also dumps a
-tracemalloc snapshot at each sample so two moments can be diffed (`bench/memdiff.py`).
-Used by `bench/load.py --probe` to find out why a soak grows; never in production.
+MEMPROBE_OUT: resident memory split into anonymous and file-backed pages, and the anonymous
+part by owner (glibc's heaps, thread stacks, the rest: Python's own allocator and mmapped
+blocks), what glibc's malloc holds (in use and free inside its arenas), Python's small-object
+allocator (arenas and blocks in use), what SQLite's allocator holds (its page caches), what
+tracemalloc sees Python allocate (with MEMPROBE_TRACE=1, frames deep), the garbage
+collector's generations, the thread count and database connections opened. With tracing on,
+it also dumps a tracemalloc snapshot at each sample so two moments can be diffed
+(`bench/memdiff.py`). Knobs for experiments: MEMPROBE_TRIM=1 also records resident memory
+just after a malloc_trim, MEMPROBE_SQLITE_POOL=N sets the SQLite pool's size and
+MEMPROBE_FUSION_BATCH=N the observations the worker loop fuses per run. Used by
+`bench/load.py --probe` to find out why a soak grows; never in production.
 """
 
 from __future__ import annotations
@@ -74,6 +79,78 @@ def _status() -> dict[str, float]:
     return out
 
 
+_THREAD_STACK_KIB = 8192  # pthread's default stack, a mapping of its own
+_ARENA_ALIGN = 64 * 2**20  # glibc's thread arenas are heaps of at most 64 MiB, aligned to it
+
+
+def _smaps_split() -> dict[str, float]:
+    """Resident anonymous memory by owner, from /proc/self/smaps.
+
+    glibc's main arena is `[heap]`; its thread arenas are mappings aligned to 64 MiB; the rest
+    of the anonymous memory is Python's own allocator (1 MiB arenas), thread stacks and large
+    blocks that malloc mmapped. mallinfo2's "free" counts pages malloc_trim has handed back,
+    which are no longer resident: these figures are what the heaps actually occupy.
+    """
+    heaps = stacks = other = 0
+    start = size = 0
+    name = ""
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        head = line.split(None, 5)
+        if "-" in head[0] and not head[0].endswith(":"):
+            start = int(head[0].split("-")[0], 16)
+            name = head[5] if len(head) > 5 else ""
+        elif head[0] == "Size:":
+            size = int(head[1])
+        elif head[0] == "Anonymous:":
+            kib = int(head[1])
+            if name == "[heap]" or (not name and start % _ARENA_ALIGN == 0):
+                heaps += kib
+            elif name == "[stack]" or (not name and size == _THREAD_STACK_KIB):
+                stacks += kib
+            elif not name:
+                other += kib
+    return {
+        "malloc_heaps_rss_mb": round(heaps / 1024, 1),
+        "thread_stacks_rss_mb": round(stacks / 1024, 1),
+        "other_anon_rss_mb": round(other / 1024, 1),
+    }
+
+
+def _pymalloc() -> dict[str, float]:
+    """Python's small-object allocator: its arenas in all, and the blocks in use in them.
+
+    sys._debugmallocstats() is the only interface and writes to the C stderr, so stderr is
+    pointed at a file for the call (the probe's own thread; others' output of that moment
+    is lost).
+    """
+    import tempfile
+
+    with tempfile.TemporaryFile() as f:
+        saved = os.dup(2)
+        try:
+            os.dup2(f.fileno(), 2)
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        f.seek(0)
+        text = f.read().decode(errors="replace")
+    wanted = {
+        "# bytes in allocated blocks": "pymalloc_in_use_mb",
+        "# bytes in available blocks": "pymalloc_free_mb",
+        "# arenas allocated current": "pymalloc_arenas",
+        "Total": "pymalloc_total_mb",
+    }
+    out: dict[str, float] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        name = wanted.get(key.strip())
+        if name and name not in out:  # the first "Total" is the arenas'; a later one the map's
+            number = int(value.strip().replace(",", ""))
+            out[name] = number if name == "pymalloc_arenas" else round(number / 2**20, 1)
+    return out
+
+
 # Database connections opened and closed by every pool of the process (connection churn).
 _connections = {"opened": 0, "closed": 0}
 
@@ -97,6 +174,8 @@ def sample(libc: Any, sqlite: Any, started: float) -> dict[str, Any]:
     record: dict[str, Any] = {
         "t": round(time.monotonic() - started, 1),
         **_status(),
+        **_smaps_split(),
+        **_pymalloc(),
         "malloc_in_use_mb": round(info.uordblks / 2**20, 1),
         "malloc_free_held_mb": round(info.fordblks / 2**20, 1),
         "malloc_mmapped_mb": round(info.hblkhd / 2**20, 1),
@@ -116,7 +195,7 @@ def sample(libc: Any, sqlite: Any, started: float) -> dict[str, Any]:
     return record
 
 
-def _probe(out: Path, every: float, snapshots: Path | None) -> None:
+def _probe(out: Path, every: float, snapshots: Path | None, trim: bool) -> None:
     libc, sqlite = _libc(), _sqlite()
     started = time.monotonic()
     n = 0
@@ -126,6 +205,11 @@ def _probe(out: Path, every: float, snapshots: Path | None) -> None:
             name = snapshots / f"{os.getpid()}-{n:04d}.snapshot"
             tracemalloc.take_snapshot().dump(str(name))
             record["snapshot"] = str(name)
+        if trim:
+            # What malloc_trim would hand back now: resident memory just after one.
+            libc.malloc_trim(0)
+            record["rss_after_trim_mb"] = _status()["rss_mb"]
+            record.update({k + "_after_trim": v for k, v in _smaps_split().items()})
         with out.open("a") as f:
             f.write(json.dumps(record) + "\n")
         n += 1
@@ -140,17 +224,30 @@ def main() -> None:
     # Imported before tracing starts: importing is not what grows, and traced it takes minutes.
     import markaz.app
     import markaz.cli.worker
-    from markaz.cli import main as markaz
+    from markaz.cli import main as run_markaz
 
     _count_connections()
+    if pool := os.environ.get("MEMPROBE_SQLITE_POOL"):
+        # An experiment's knob: SQLite connections kept by the pool (connection churn).
+        from markaz.storage import database
+
+        database.SQLITE_POOL = int(pool)
+    if batch := os.environ.get("MEMPROBE_FUSION_BATCH"):
+        # An experiment's knob: observations the worker loop fuses per run.
+        markaz.cli.worker.FUSION_BATCH = int(batch)
     if frames:
         tracemalloc.start(frames)
         snapshots = out.with_suffix(".snapshots")
         snapshots.mkdir(exist_ok=True)
-    threading.Thread(target=_probe, args=(out, every, snapshots), name="memprobe", daemon=True).start()
+    threading.Thread(
+        target=_probe,
+        args=(out, every, snapshots, os.environ.get("MEMPROBE_TRIM") == "1"),
+        name="memprobe",
+        daemon=True,
+    ).start()
 
     sys.argv = ["markaz", *sys.argv[1:]]
-    markaz()
+    run_markaz()
 
 
 if __name__ == "__main__":

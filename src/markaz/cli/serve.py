@@ -53,6 +53,25 @@ def release_free_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+# How often a server or worker hands freed memory back. glibc returns freed memory in the
+# middle of its heaps only when malloc_trim asks; every 10 s from the worker loop left 40 MB
+# and more freed but resident in the SQLite server under load, and the soak measured that
+# as growth (bench/load.py --probe, docs/operations.md). A trim takes about 10-20 ms.
+TRIM_EVERY_SECONDS = 2.0
+
+
+def keep_releasing_free_memory(stop: threading.Event, every: float = TRIM_EVERY_SECONDS) -> threading.Thread:
+    """Start a daemon thread that calls release_free_memory every `every` seconds until `stop`."""
+
+    def trim() -> None:
+        while not stop.wait(every):
+            release_free_memory()
+
+    thread = threading.Thread(target=trim, name="markaz-trim", daemon=True)
+    thread.start()
+    return thread
+
+
 def app_from_environment() -> FastAPI:
     """Factory for `markaz serve --workers N`: each process reads MARKAZ_* from its environment."""
     from markaz.app import create_app
@@ -63,6 +82,7 @@ def app_from_environment() -> FastAPI:
     GuardedHttpProtocol.configure(settings)
     app = create_app(settings)
     tune_gc()
+    keep_releasing_free_memory(threading.Event())  # for the process's life
     return app
 
 
@@ -96,6 +116,7 @@ def register(app: typer.Typer) -> None:
             raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
         tune_gc()
         stop = threading.Event()
+        keep_releasing_free_memory(stop)
         worker_thread: threading.Thread | None = None
         if not no_worker:
             # On SQLite the queue's worker runs inside the server by default (one writer).

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
-import time
 from collections.abc import Callable
 
 import typer
@@ -15,18 +15,37 @@ from markaz.cli._common import DatabaseUrl, centre_for, readable_errors
 
 JobRunner = Callable[[Centre], int]
 log = logging.getLogger("markaz.worker")
-TRIM_SECONDS = 10.0
 
 
 def job_runners() -> list[JobRunner]:
     """Each runner claims and runs some queued jobs and returns how many; add yours here."""
-    from markaz.analysis.fusion import run_fusion
     from markaz.processing.suggest import run_extraction_jobs
 
     return [
         run_extraction_jobs,
-        run_fusion,
+        fuse_and_collect,
     ]
+
+
+# Observations fused per run by the worker loop; None: fusion's own batch (analysis/fusion.py).
+FUSION_BATCH: int | None = None
+
+
+def fuse_and_collect(centre: Centre) -> int:
+    """One fusion run, then a full garbage collection if it took anything in.
+
+    A run's candidates and nodes (a hundred MB and more of Python objects at the load
+    benchmark's scale) partly end in reference cycles; they outlived the run in the oldest
+    generation, which the collector visits rarely, and the workers' memory stayed 40 MB above
+    its resting level for tens of seconds after each run (bench/load.py --probe,
+    docs/operations.md). The collection walks only what is not frozen (_load_extractor).
+    """
+    from markaz.analysis.fusion import run_fusion
+
+    fused = run_fusion(centre) if FUSION_BATCH is None else run_fusion(centre, limit=FUSION_BATCH)
+    if fused:
+        gc.collect()
+    return fused
 
 
 def run_jobs_once(centre: Centre) -> int:
@@ -47,6 +66,10 @@ def _load_extractor() -> None:
         get_extractor()
     except Exception:  # the extraction jobs report what is wrong
         log.warning("the extractor could not be loaded at start", exc_info=True)
+    # The gazetteer's objects live as long as the process: out of the collector's way, so the
+    # collections after fusion runs do not walk them each time.
+    gc.collect()
+    gc.freeze()
     release_free_memory()
 
 
@@ -62,19 +85,12 @@ def work(centre: Centre, stop: threading.Event, idle_seconds: float = 0.5, *, de
     dispatcher = Dispatcher(centre) if deliver else None
     if dispatcher is not None:
         dispatcher.start()
-    from markaz.cli.serve import release_free_memory
-
-    trimmed = time.monotonic()
+    # What a batch allocates and frees is handed back by the trimming thread that `markaz
+    # serve` and `markaz worker` start (serve.keep_releasing_free_memory), not from here.
     try:
         while not stop.is_set():
             if run_jobs_once(centre) == 0:
                 stop.wait(idle_seconds)
-            # A batch of fusion or extraction allocates tens of MB and frees them; malloc keeps
-            # what was freed unless asked to hand it back (bench/load.py --probe: the workers'
-            # resident memory swung by 50-100 MB with the batches). At most every 10 s.
-            if time.monotonic() - trimmed >= TRIM_SECONDS:
-                release_free_memory()
-                trimmed = time.monotonic()
     finally:
         if dispatcher is not None:
             dispatcher.stop()
@@ -89,7 +105,7 @@ def register(app: typer.Typer) -> None:
         no_deliver: bool = typer.Option(False, "--no-deliver", help="run jobs only, no dissemination"),
     ) -> None:
         """Run queued jobs (extraction, dissemination and delivery) until interrupted."""
-        from markaz.cli.serve import limit_malloc_arenas
+        from markaz.cli.serve import keep_releasing_free_memory, limit_malloc_arenas
         from markaz.dissemination.worker import run_until_idle
 
         limit_malloc_arenas()
@@ -106,6 +122,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo("deliveries sent" if idle else "deliveries still pending (retries are scheduled)")
             return
         stop = threading.Event()
+        keep_releasing_free_memory(stop)
         # SIGTERM (systemd, docker, Kubernetes) stops like Ctrl-C: the pushes in flight finish
         # and are recorded before the process exits (docs/operations.md).
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
