@@ -96,10 +96,10 @@ def database_url(
         yield f"sqlite:///{target}"
         return
     server = request.getfixturevalue("postgres_server")
-    template = _pg_template(server, _templates)
+    pg_template = _pg_template(server, _templates)
     name = f"markaz_t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_admin_url(server), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
     try:
         yield _with_database(server, name)
     finally:

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, insert, select
 
 from markaz.analysis import fused
@@ -458,3 +460,15 @@ def test_migration_0016_moves_sqlite_site_index_to_cells_and_back_keeping_the_gr
     assert fuse_all(centre) == 1
     site = fused.get_site(centre, "IR", f"S{first}")
     assert site["observations"] == 3 and site["sources"] == 3
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 1, 1)))
+def test_pending_times_are_the_seconds_of_the_utc_time(when: datetime) -> None:
+    """SQLite keeps UTC as text without a zone; PostgreSQL hands back aware datetimes: both read
+    as the same seconds as datetime.timestamp() of the aware UTC time."""
+    from markaz.storage.fusion_graph import _seconds
+
+    aware = when.replace(tzinfo=UTC)
+    assert _seconds(when.isoformat(sep=" ")) == aware.timestamp()
+    assert _seconds(aware) == aware.timestamp()
+    assert _seconds(aware.isoformat()) == aware.timestamp()
