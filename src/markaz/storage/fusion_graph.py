@@ -234,7 +234,10 @@ class Candidates:
 
     One query per batch joins the batch's search boxes to the index (the `fusion_cells` table
     on SQLite, which carries beside each entry everything the matcher needs; a GiST index on the
-    nodes' points on PostgreSQL), so the per-observation loop runs inside the database.
+    nodes' points on PostgreSQL), so the per-observation loop runs inside the database. The
+    candidates are streamed from the cursor, to be read before the next query: a batch whose
+    observations share a busy subject can have millions of candidate rows, most skipped without
+    being built, and a list of them all held memory in proportion.
     """
 
     def __init__(self, conn: Connection, dialect: StorageDialect) -> None:
@@ -246,12 +249,12 @@ class Candidates:
 
     def sites(
         self, probes: Sequence[tuple[int, float, float, float, float, str, float, float]]
-    ) -> list[tuple[Any, ...]]:
+    ) -> Iterator[tuple[Any, ...]]:
         """(probe id, obs_id, category, lon, lat, t, status, audience, atom) for each node of the
         probe's family inside its box and time window (probe: id, min_lon, min_lat, max_lon,
         max_lat, family, earliest t, latest t). The caller checks the distance."""
         if not probes:
-            return []
+            return iter(())
         if self._pg:
             columns = list(zip(*probes, strict=True))
             self._cur.execute(
@@ -265,7 +268,7 @@ class Candidates:
                 "AND (n.family || '') = q.family AND (n.t + 0) BETWEEN q.tlo AND q.thi OFFSET 0) AS c",
                 [list(c) for c in columns],
             )
-            return list(self._cur.fetchall())
+            return iter(self._cur)
         # One row per probe with its first cell and how many more its box spans, joined to the
         # offsets that many: the probe table stays one row per probe.
         rows = []
@@ -298,14 +301,14 @@ class Candidates:
             "AND c.family = q.family AND c.cy = q.cy + o.dy AND c.cx = q.cx + o.dx "
             "AND c.t BETWEEN q.tlo AND q.thi AND c.lon BETWEEN q.x0 AND q.x1 AND c.lat BETWEEN q.y0 AND q.y1"
         )
-        return list(self._cur.fetchall())
+        return iter(self._cur)
 
-    def same_subject(self, probes: Sequence[tuple[int, str, str, float, float]]) -> list[tuple[Any, ...]]:
+    def same_subject(self, probes: Sequence[tuple[int, str, str, float, float]]) -> Iterator[tuple[Any, ...]]:
         """(probe id, audience, atom, the node's NODE_COLUMNS...) for each node of the probe's
         family and subject key in its time window (probe: id, family, subject key, earliest t,
         latest t). The caller builds a Node (node_from) only for candidates it has to match."""
         if not probes:
-            return []
+            return iter(())
         cols = "n.audience, n.atom, " + ", ".join(f"n.{c.strip()}" for c in NODE_COLUMNS.split(","))
         if self._pg:
             self._cur.execute(
@@ -326,7 +329,7 @@ class Candidates:
                 f"SELECT q.pid, {cols} FROM fusion_subject_probe q CROSS JOIN fusion_nodes n "
                 "WHERE n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi"
             )
-        return list(self._cur.fetchall())
+        return iter(self._cur)
 
     def insert_nodes(
         self, nodes: Sequence[Node], audience: Mapping[int, int], atom: Mapping[int, int]
