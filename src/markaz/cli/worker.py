@@ -23,29 +23,25 @@ def job_runners() -> list[JobRunner]:
 
     return [
         run_extraction_jobs,
-        fuse_and_collect,
+        fuse,
     ]
 
 
-# Observations fused per run by the worker loop; None: fusion's own batch (analysis/fusion.py).
-FUSION_BATCH: int | None = None
+# Observations the worker loop fuses per run (fusion.BATCH, 1,000, is for fusing a backlog in
+# one go: `markaz fuse`, bench/fusion.py). A run holds every candidate its observations may
+# match, fetched whole (on PostgreSQL with all its columns); with 1,000, under the load
+# benchmark (tens of thousands of observations sharing two subjects), a run held 100-160 MB
+# more than the worker at rest, and 40 MB more for tens of seconds after its fetch
+# (bench/load.py --probe, docs/operations.md). A run's memory grows with its batch times the
+# observations already there.
+FUSION_BATCH = 100
 
 
-def fuse_and_collect(centre: Centre) -> int:
-    """One fusion run, then a full garbage collection if it took anything in.
-
-    A run's candidates and nodes (a hundred MB and more of Python objects at the load
-    benchmark's scale) partly end in reference cycles; they outlived the run in the oldest
-    generation, which the collector visits rarely, and the workers' memory stayed 40 MB above
-    its resting level for tens of seconds after each run (bench/load.py --probe,
-    docs/operations.md). The collection walks only what is not frozen (_load_extractor).
-    """
+def fuse(centre: Centre) -> int:
+    """One fusion run of at most FUSION_BATCH observations; returns how many it took in."""
     from markaz.analysis.fusion import run_fusion
 
-    fused = run_fusion(centre) if FUSION_BATCH is None else run_fusion(centre, limit=FUSION_BATCH)
-    if fused:
-        gc.collect()
-    return fused
+    return run_fusion(centre, limit=FUSION_BATCH)
 
 
 def run_jobs_once(centre: Centre) -> int:
@@ -66,8 +62,8 @@ def _load_extractor() -> None:
         get_extractor()
     except Exception:  # the extraction jobs report what is wrong
         log.warning("the extractor could not be loaded at start", exc_info=True)
-    # The gazetteer's objects live as long as the process: out of the collector's way, so the
-    # collections after fusion runs do not walk them each time.
+    # The gazetteer's objects live as long as the process: out of the collector's way, so
+    # full collections do not walk them each time.
     gc.collect()
     gc.freeze()
     release_free_memory()
