@@ -1,4 +1,4 @@
-"""The servers' trimming thread: memory that malloc holds freed is handed back to the system."""
+"""Memory of the servers and workers: freed memory handed back, fusion runs bounded in the worker."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ import sys
 import textwrap
 
 import pytest
+
+from markaz.analysis.fusion import BATCH
+from markaz.centre import Centre
+from markaz.cli import worker
+from tests.analysis.fusion_helpers import point, submit
+from tests.conftest import Account
 
 # Run in a fresh interpreter: what this process (pytest, its plugins) holds must not blur it.
 # It allocates 200 MB in 4 KiB blocks, frees nine of every ten (so malloc cannot shrink the
@@ -60,3 +66,18 @@ def test_the_trimming_thread_hands_freed_memory_back_and_stops() -> None:
     assert freed > full - 20, (full, freed)
     assert trimmed < freed - 100, (full, freed, trimmed)
     assert out[3] == "False"  # the thread ended when told to
+
+
+def test_the_worker_loop_fuses_at_most_its_batch_a_run(centre: Centre, accounts: dict[str, Account]) -> None:
+    # A run holds every candidate of its batch at once: the worker's batch is smaller than
+    # fusion's own (docs/operations.md, the ten-minute soak).
+    assert 0 < worker.FUSION_BATCH < BATCH
+    spots = [
+        {"category": "weapons_depot", "geometry": point(40.0 + k * 0.01, 33.0)}
+        for k in range(worker.FUSION_BATCH + 30)
+    ]
+    for start in range(0, len(spots), 50):  # a report carries at most 100 observations
+        submit(centre, accounts["IQ"], spots[start : start + 50])
+    assert worker.fuse(centre) == worker.FUSION_BATCH
+    assert worker.fuse(centre) == 30
+    assert worker.fuse(centre) == 0
