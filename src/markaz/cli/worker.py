@@ -29,11 +29,11 @@ def job_runners() -> list[JobRunner]:
 
 # Observations the worker loop fuses per run (fusion.BATCH, 1,000, is for fusing a backlog in
 # one go: `markaz fuse`, bench/fusion.py). A run holds every candidate its observations may
-# match, fetched whole (on PostgreSQL with all its columns); with 1,000, under the load
-# benchmark (tens of thousands of observations sharing two subjects), a run held 100-160 MB
-# more than the worker at rest, and 40 MB more for tens of seconds after its fetch
-# (bench/load.py --probe, docs/operations.md). A run's memory grows with its batch times the
-# observations already there.
+# match (on PostgreSQL the whole result in libpq's memory); with 1,000 and the candidates
+# fetched as lists, under the load benchmark (tens of thousands of observations sharing two
+# subjects), a run held 100-160 MB more than the worker at rest (bench/load.py --probe,
+# docs/operations.md). A run's memory grows with its batch times the observations already
+# there.
 FUSION_BATCH = 100
 
 
