@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mgrs
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from markaz.domain.normalise import normalise
@@ -91,6 +91,7 @@ def test_decimal_round_trip(lat: float, lon: float) -> None:
 
 
 @given(st.floats(-79.9, 83.9), st.floats(-179.9, 179.9), st.integers(1, 5))
+@example(-25.0, 0.0, 2)  # 31JAN9731
 def test_mgrs_round_trip(lat: float, lon: float, precision: int) -> None:
     ref = mgrs.MGRS().toMGRS(lat, lon, MGRSPrecision=precision)
     if isinstance(ref, bytes):
