@@ -27,21 +27,33 @@ def job_runners() -> list[JobRunner]:
     ]
 
 
-# Observations the worker loop fuses per run (fusion.BATCH, 1,000, is for fusing a backlog in
-# one go: `markaz fuse`, bench/fusion.py). A run holds every candidate its observations may
-# match (on PostgreSQL the whole result in libpq's memory); with 1,000 and the candidates
-# fetched as lists, under the load benchmark (tens of thousands of observations sharing two
-# subjects), a run held 100-160 MB more than the worker at rest (bench/load.py --probe,
-# docs/operations.md). A run's memory grows with its batch times the observations already
-# there.
+# Observations the worker loop fuses per run on PostgreSQL (fusion.BATCH, 1,000, is for fusing
+# a backlog in one go: `markaz fuse`, bench/fusion.py). A run holds every candidate its
+# observations may match (on PostgreSQL the whole result in libpq's memory); with 1,000, under
+# the load benchmark (tens of thousands of observations sharing two subjects), a run held
+# 100-160 MB more than the worker at rest (bench/load.py --probe, docs/operations.md). A run's
+# memory grows with its batch times the observations already there.
 FUSION_BATCH = 100
 
 
+def fusion_limit(centre: Centre) -> int:
+    """The worker loop's fusion batch: FUSION_BATCH on PostgreSQL, fusion's own on SQLite.
+
+    On SQLite the worker is a thread of `markaz serve` and every run takes the one write lock
+    that ingest needs; runs of 100 cut HTTP ingest with the worker inside serve from 6,600-8,600
+    to 5,200-5,400 reports/s (bench/ingest.py --workers 2, three and two runs, load about 1), and
+    SQLite's candidates are streamed from the cursor, so a run of 1,000 does not hold them all.
+    """
+    from markaz.analysis.fusion import BATCH
+
+    return FUSION_BATCH if centre.db.dialect.name == "postgresql" else BATCH
+
+
 def fuse(centre: Centre) -> int:
-    """One fusion run of at most FUSION_BATCH observations; returns how many it took in."""
+    """One fusion run of at most fusion_limit(centre) observations; returns how many it took in."""
     from markaz.analysis.fusion import run_fusion
 
-    return run_fusion(centre, limit=FUSION_BATCH)
+    return run_fusion(centre, limit=fusion_limit(centre))
 
 
 def run_jobs_once(centre: Centre) -> int:
