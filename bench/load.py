@@ -49,6 +49,8 @@ BATCH = 25
 # The mix: 70% reads (list and map, with filters), 20% single submissions, 10% batches.
 MIX = (("list", 0.35), ("map", 0.35), ("submit", 0.20), ("batch", 0.10))
 SOAK_LIMIT = 0.10
+# The groups movement reports name (--subjects sets how many); None is a report naming none.
+SUBJECTS: list[str | None] = ["Group A (synthetic)", "Group B (synthetic)", None]
 
 
 @dataclass
@@ -115,7 +117,7 @@ def _report(rng: random.Random, free_text: bool = False) -> dict[str, Any]:
         {
             "category": rng.choice(CATEGORIES),
             "geometry": {"type": "Point", "coordinates": [lon, lat]},
-            "subject": rng.choice(("Group A (synthetic)", "Group B (synthetic)", None)),
+            "subject": rng.choice(SUBJECTS),
         }
         for _ in range(rng.choice((1, 1, 2)))
     ]
@@ -574,6 +576,9 @@ def main() -> None:
         "--settle", type=float, default=60, help="seconds of soak after which memory counts as warmed up"
     )
     parser.add_argument("--seed", type=int, default=20261124)
+    parser.add_argument(
+        "--subjects", type=int, default=2, help="how many groups the reports' observations name"
+    )
     parser.add_argument("--output", type=Path)
     parser.add_argument(
         "--probe",
@@ -581,11 +586,13 @@ def main() -> None:
         help="run each process under bench/_memprobe.py, writing its memory samples into this folder",
     )
     args = parser.parse_args()
+    SUBJECTS[:] = [f"Group {k + 1} (synthetic)" for k in range(args.subjects)] + [None]
     out: dict[str, Any] = {
         "benchmark": "load",
         "mix": dict(MIX),
         "batch_size": BATCH,
         "clients": args.clients,
+        "subjects": args.subjects,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),

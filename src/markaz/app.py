@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 from pydantic.json_schema import models_json_schema
 from starlette.middleware.cors import CORSMiddleware
@@ -27,7 +30,21 @@ from markaz.settings import Settings
 def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     """Build the web application for one centre. The caller owns the settings."""
     centre = centre or Centre(settings)
+    threads = centre.db.pool_size
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Requests run in a thread pool (40 threads by default), and each holds a database
+        # connection while it works. With more threads than the pool keeps, every peak opened
+        # and closed connections beyond it, and on SQLite each new one re-read the schema
+        # and re-filled its page cache: hundreds an hour under load, fragmenting the heap that
+        # the soak measured as growth (bench/load.py --probe; docs/operations.md). So at most
+        # as many requests work at once as the pool keeps connections; the rest wait their turn.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="markaz",
         version=__version__,
         description="The API of a multinational information-exchange centre. "

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
+import threading
 
+import anyio.to_thread
+import httpx
 import pytest
+from anyio.from_thread import start_blocking_portal
+from sqlalchemy import event
 
 from markaz.analysis.fusion import BATCH
+from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.cli import worker
 from tests.analysis.fusion_helpers import point, submit
@@ -85,3 +92,45 @@ def test_the_worker_loop_fuses_at_most_its_batch_a_run(centre: Centre, accounts:
     assert worker.fuse(centre) == limit
     assert worker.fuse(centre) == 30
     assert worker.fuse(centre) == 0
+
+
+def test_requests_at_once_are_bounded_by_the_connections_the_pool_keeps(
+    centre: Centre, accounts: dict[str, Account]
+) -> None:
+    """Under the app's lifespan, the thread pool that runs requests has as many threads as the
+    database pool keeps connections, so three times that many requests at once never hold
+    more connections than the pool keeps (beyond it, each would be opened and closed)."""
+    app = create_app(centre.settings, centre)
+    held = peak = 0
+    lock = threading.Lock()
+
+    def checkout(*_: object) -> None:
+        nonlocal held, peak
+        with lock:
+            held += 1
+            peak = max(peak, held)
+
+    def checkin(*_: object) -> None:
+        nonlocal held
+        with lock:
+            held -= 1
+
+    event.listen(centre.db.engine, "checkout", checkout)
+    event.listen(centre.db.engine, "checkin", checkin)
+    headers = accounts["IQ"].headers
+
+    async def under_load() -> tuple[int, list[int]]:
+        async with app.router.lifespan_context(app):
+            tokens = anyio.to_thread.current_default_thread_limiter().total_tokens
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://markaz.test") as http:
+                answers = await asyncio.gather(
+                    *(http.get("/api/v1/reports", headers=headers) for _ in range(3 * centre.db.pool_size))
+                )
+        return int(tokens), [a.status_code for a in answers]
+
+    with start_blocking_portal() as portal:
+        tokens, statuses = portal.call(under_load)
+    assert tokens == centre.db.pool_size
+    assert set(statuses) == {200}
+    assert 0 < peak <= centre.db.pool_size

@@ -72,15 +72,17 @@ class Database:
             # opened a connection a second, each re-reading the schema and re-filling its
             # caches, and the churn fragmented the heap (bench/load.py --probe: 500
             # connections in five minutes before, 16 after; docs/operations.md).
-            kwargs["pool_size"] = SQLITE_POOL
+            pool_size = SQLITE_POOL
             kwargs["max_overflow"] = SQLITE_OVERFLOW
         else:
             # As for SQLite: keep what a busy process uses (16; 8 opened and closed about a
             # connection a second under the load benchmark, each a new server backend),
             # and a few more at peaks.
-            kwargs["pool_size"] = pool_size
             kwargs["max_overflow"] = pool_size // 2
             kwargs["pool_pre_ping"] = True
+        # The connections the pool keeps: the API runs at most this many requests at once.
+        self.pool_size = pool_size
+        kwargs["pool_size"] = pool_size
         self.engine: Engine = create_engine(self.url, **kwargs)
         if self.dialect.name == "sqlite":
             self._configure_sqlite(busy_timeout_ms)

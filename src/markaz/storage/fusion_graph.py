@@ -28,6 +28,9 @@ from markaz.storage.schema_fusion import (
 # transaction still in flight; after this long it is taken to have been rolled back.
 GAP_GRACE = timedelta(minutes=10)
 CHUNK = 500
+# Candidate rows fetched per round trip from PostgreSQL's server-side cursor: what a run
+# holds of its candidates at a time.
+STREAM_ROWS = 2000
 NODE_COLUMNS = (
     "obs_id, report_id, family, category, lon, lat, t, originator, status, credibility, "
     "reliability, subject, subject_key, points"
@@ -237,15 +240,27 @@ class Candidates:
     nodes' points on PostgreSQL), so the per-observation loop runs inside the database. The
     candidates are streamed from the cursor, to be read before the next query: a batch whose
     observations share a busy subject can have millions of candidate rows, most skipped without
-    being built, and a list of them all held memory in proportion.
+    being built, and a list of them all held memory in proportion. On PostgreSQL that takes a
+    server-side cursor (psycopg's ordinary cursor receives the whole result before the first
+    row), fetched STREAM_ROWS at a time.
     """
 
     def __init__(self, conn: Connection, dialect: StorageDialect) -> None:
         raw = conn.connection.driver_connection
         assert raw is not None
+        self._raw = raw
         self._cur = raw.cursor()
+        self._stream: Any = None
         self._pg = dialect.name == "postgresql"
         self._mark = "%s" if self._pg else "?"
+
+    def _pg_stream(self, query: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        """Run a candidate query on the run's server-side cursor (declared again each time)."""
+        if self._stream is None:
+            self._stream = self._raw.cursor(name="markaz_fusion_candidates")
+            self._stream.itersize = STREAM_ROWS
+        self._stream.execute(query, params)
+        return iter(self._stream)
 
     def sites(
         self, probes: Sequence[tuple[int, float, float, float, float, str, float, float]]
@@ -257,7 +272,7 @@ class Candidates:
             return iter(())
         if self._pg:
             columns = list(zip(*probes, strict=True))
-            self._cur.execute(
+            return self._pg_stream(
                 "SELECT q.pid, c.obs_id, c.category, c.lon, c.lat, c.t, c.status, c.audience, c.atom FROM "
                 "unnest(%s::bigint[], %s::float8[], %s::float8[], %s::float8[], %s::float8[], %s::text[], "
                 "%s::float8[], %s::float8[]) AS q(pid, x0, y0, x1, y1, family, tlo, thi) "
@@ -268,7 +283,6 @@ class Candidates:
                 "AND (n.family || '') = q.family AND (n.t + 0) BETWEEN q.tlo AND q.thi OFFSET 0) AS c",
                 [list(c) for c in columns],
             )
-            return iter(self._cur)
         # One row per probe with its first cell and how many more its box spans, joined to the
         # offsets that many: the probe table stays one row per probe.
         rows = []
@@ -311,24 +325,23 @@ class Candidates:
             return iter(())
         cols = "n.audience, n.atom, " + ", ".join(f"n.{c.strip()}" for c in NODE_COLUMNS.split(","))
         if self._pg:
-            self._cur.execute(
+            return self._pg_stream(
                 f"SELECT q.pid, {cols} FROM unnest(%s::bigint[], %s::text[], %s::text[], "
                 "%s::float8[], %s::float8[]) AS q(pid, family, skey, tlo, thi) CROSS JOIN LATERAL "
                 "(SELECT * FROM fusion_nodes m WHERE m.family = q.family AND m.subject_key = q.skey "
                 "AND m.t BETWEEN q.tlo AND q.thi OFFSET 0) AS n",
                 [list(c) for c in zip(*probes, strict=True)],
             )
-        else:
-            self._cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS fusion_subject_probe "
-                "(pid INTEGER, family TEXT, skey TEXT, tlo REAL, thi REAL)"
-            )
-            self._cur.execute("DELETE FROM fusion_subject_probe")
-            self._cur.executemany("INSERT INTO fusion_subject_probe VALUES (?, ?, ?, ?, ?)", probes)
-            self._cur.execute(
-                f"SELECT q.pid, {cols} FROM fusion_subject_probe q CROSS JOIN fusion_nodes n "
-                "WHERE n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi"
-            )
+        self._cur.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS fusion_subject_probe "
+            "(pid INTEGER, family TEXT, skey TEXT, tlo REAL, thi REAL)"
+        )
+        self._cur.execute("DELETE FROM fusion_subject_probe")
+        self._cur.executemany("INSERT INTO fusion_subject_probe VALUES (?, ?, ?, ?, ?)", probes)
+        self._cur.execute(
+            f"SELECT q.pid, {cols} FROM fusion_subject_probe q CROSS JOIN fusion_nodes n "
+            "WHERE n.family = q.family AND n.subject_key = q.skey AND n.t BETWEEN q.tlo AND q.thi"
+        )
         return iter(self._cur)
 
     def insert_nodes(
@@ -415,6 +428,8 @@ class Candidates:
         )
 
     def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
         self._cur.close()
 
 
