@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import subprocess
 import sys
 import textwrap
 import threading
+import time
+import weakref
 
 import anyio.to_thread
 import httpx
@@ -18,6 +21,7 @@ from markaz.analysis.fusion import BATCH
 from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.cli import worker
+from markaz.cli.serve import keep_releasing_free_memory
 from tests.analysis.fusion_helpers import point, submit
 from tests.conftest import Account
 
@@ -75,10 +79,39 @@ def test_the_trimming_thread_hands_freed_memory_back_and_stops() -> None:
     assert out[3] == "False"  # the thread ended when told to
 
 
+def test_the_trimming_thread_collects_young_garbage_cycles() -> None:
+    """With thresholds no young collection reaches during the test, a reference cycle is
+    collected by the trimming thread within a few of its rounds, not whenever the collector
+    would have come to it."""
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10_000_000, 50, 100)
+    stop = threading.Event()
+    try:
+        cycle = Cycle()
+        gone = weakref.ref(cycle)
+        del cycle
+        assert gone() is not None  # only a collection frees a cycle
+        thread = keep_releasing_free_memory(stop, every=0.02)
+        deadline = time.monotonic() + 10
+        while gone() is not None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert gone() is None
+    finally:
+        stop.set()
+        gc.set_threshold(*thresholds)
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
 def test_the_worker_loop_fuses_at_most_its_batch_a_run(centre: Centre, accounts: dict[str, Account]) -> None:
-    # On PostgreSQL a run holds every candidate of its batch at once: the worker's batch is
-    # smaller than fusion's own there (docs/operations.md, the ten-minute soak); on SQLite the
-    # worker shares serve's write lock with ingest and keeps fusion's batch.
+    # On PostgreSQL the worker's batch is smaller than fusion's own (docs/operations.md, the
+    # ten-minute soak); on SQLite the worker shares serve's write lock with ingest and keeps
+    # fusion's batch.
     limit = worker.fusion_limit(centre)
     if centre.db.dialect.name == "postgresql":
         assert 0 < limit == worker.FUSION_BATCH < BATCH
