@@ -37,9 +37,9 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
         # Requests run in a thread pool (40 threads by default), and each holds a database
         # connection while it works. With more threads than the pool keeps, every peak opened
         # and closed connections beyond it, and on SQLite each new one re-read the schema
-        # and re-filled its page cache: hundreds an hour under load, fragmenting the heap that
-        # the soak measured as growth (bench/load.py --probe; docs/operations.md). So at most
-        # as many requests work at once as the pool keeps connections; the rest wait their turn.
+        # and re-filled its page cache: about two a second under the load benchmark (983 in a
+        # ten-minute soak, 34 with this limit; bench/load.py --probe, docs/operations.md). So
+        # at most as many requests work at once as the pool keeps connections; the rest wait.
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
 

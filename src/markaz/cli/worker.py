@@ -28,11 +28,11 @@ def job_runners() -> list[JobRunner]:
 
 
 # Observations the worker loop fuses per run on PostgreSQL (fusion.BATCH, 1,000, is for fusing
-# a backlog in one go: `markaz fuse`, bench/fusion.py). A run holds every candidate its
-# observations may match (on PostgreSQL the whole result in libpq's memory); with 1,000, under
-# the load benchmark (tens of thousands of observations sharing two subjects), a run held
-# 100-160 MB more than the worker at rest (bench/load.py --probe, docs/operations.md). A run's
-# memory grows with its batch times the observations already there.
+# a backlog in one go: `markaz fuse`, bench/fusion.py). With 1,000, under the load benchmark
+# (tens of thousands of observations sharing two subjects), a run held 100-160 MB more than the
+# worker at rest (bench/load.py --probe, docs/operations.md), when a run still received all its
+# candidates at once; they now come through a server-side cursor, and whether runs of 100 are
+# still needed since is not measured.
 FUSION_BATCH = 100
 
 
