@@ -10,8 +10,9 @@ tracemalloc sees Python allocate (with MEMPROBE_TRACE=1, frames deep), the garba
 collector's generations, the thread count and database connections opened. With tracing on,
 it also dumps a tracemalloc snapshot at each sample so two moments can be diffed
 (`bench/memdiff.py`). Knobs for experiments: MEMPROBE_TRIM=1 also records resident memory
-just after a malloc_trim, MEMPROBE_SQLITE_POOL=N sets the SQLite pool's size and
-MEMPROBE_FUSION_BATCH=N the observations the worker loop fuses per run. Used by
+just after a malloc_trim, MEMPROBE_SQLITE_POOL=N sets the SQLite pool's size,
+MEMPROBE_FUSION_BATCH=N the observations the worker loop fuses per run and
+MEMPROBE_SQLITE_CACHE_KIB=N each pooled SQLite connection's page cache. Used by
 `bench/load.py --probe` to find out why a soak grows; never in production.
 """
 
@@ -235,6 +236,11 @@ def main() -> None:
     if batch := os.environ.get("MEMPROBE_FUSION_BATCH"):
         # An experiment's knob: observations the worker loop fuses per run.
         markaz.cli.worker.FUSION_BATCH = int(batch)
+    if cache := os.environ.get("MEMPROBE_SQLITE_CACHE_KIB"):
+        # An experiment's knob: each pooled SQLite connection's page cache.
+        from markaz.storage import database, fusion_graph
+
+        database.SQLITE_CACHE_KIB = fusion_graph.SQLITE_CACHE_KIB = int(cache)
     if frames:
         tracemalloc.start(frames)
         snapshots = out.with_suffix(".snapshots")

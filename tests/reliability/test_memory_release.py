@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,7 @@ from markaz.analysis.fusion import BATCH
 from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.cli import worker
-from markaz.cli.serve import keep_releasing_free_memory
+from markaz.cli.serve import MALLOC_ARENAS, keep_releasing_free_memory
 from tests.analysis.fusion_helpers import point, submit
 from tests.conftest import Account
 
@@ -34,7 +35,7 @@ _PROGRAM = textwrap.dedent(
     import ctypes, threading, time
     from pathlib import Path
 
-    from markaz.cli.serve import keep_releasing_free_memory
+    from markaz.cli.serve import MALLOC_ARENAS, keep_releasing_free_memory
 
     def anon_mb():
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -106,6 +107,56 @@ def test_the_trimming_thread_collects_young_garbage_cycles() -> None:
         gc.set_threshold(*thresholds)
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+# Starts eight threads that each allocate through malloc (ctypes lets go of the interpreter
+# lock, so they run at once), then prints how many arenas glibc's malloc_stats lists.
+_ARENAS_PROGRAM = textwrap.dedent(
+    """
+    import ctypes, sys, threading
+
+    from markaz.cli.serve import limit_malloc_arenas
+
+    if sys.argv[1] == "limit":
+        limit_malloc_arenas()
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    ready = threading.Barrier(8)
+
+    def allocate():
+        ready.wait()
+        for _ in range(2_000):
+            libc.free(libc.malloc(256))
+
+    threads = [threading.Thread(target=allocate) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    libc.malloc_stats()  # one "Arena N:" line per arena, on stderr
+    """
+)
+
+
+def _arenas(mode: str, env: dict[str, str]) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", _ARENAS_PROGRAM, mode],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=env,
+    )
+    return sum(1 for line in done.stderr.splitlines() if line.startswith("Arena "))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+def test_servers_and_workers_keep_to_the_malloc_arenas_they_allow_unless_the_operator_sets_them() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    assert _arenas("free", env) > MALLOC_ARENAS + 1  # glibc's own default: an arena a thread
+    assert _arenas("limit", env) == MALLOC_ARENAS
+    assert _arenas("limit", {**env, "MALLOC_ARENA_MAX": "3"}) == 3  # the operator's setting wins
 
 
 def test_the_worker_loop_fuses_at_most_its_batch_a_run(centre: Centre, accounts: dict[str, Account]) -> None:

@@ -29,17 +29,23 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
-def limit_malloc_arenas(arenas: int = 4) -> None:
+# glibc malloc arenas a server or worker process allows itself (limit_malloc_arenas).
+MALLOC_ARENAS = 1
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
     """At most `arenas` glibc malloc arenas in this process, unless MALLOC_ARENA_MAX says otherwise.
 
     glibc gives threads arenas of their own (up to eight per core); memory freed in one stays
-    with it, so a server whose forty request threads take turns allocating keeps growing its
-    resident memory long after its working set has stopped growing. Measured with
-    bench/load.py --probe (SQLite, 50 clients, 5 minutes): memory freed but held by malloc
-    went to 250 MB with the default and stayed under 80 MB with two arenas. The default is four,
-    two per core: with two, the request threads queued for the allocator and ingest lost a
-    third of its throughput (docs/operations.md).
-    Called before the process starts its threads; nothing happens where malloc is not glibc's.
+    with it, and each arena fragments on its own, so a server whose request threads take turns
+    allocating keeps growing its resident memory long after its working set has stopped
+    growing. Ten-minute SQLite soaks (bench/load.py --soak 600, 24 November) grew +21.1% and
+    +8.2% at rest with four arenas and +6.3% and +7.3% with one; under load their medians
+    moved +25% and +24% with four, +12% and +17% with one. HTTP ingest
+    (bench/ingest.py --workers 2 --no-worker, six runs each, alternated) was the same within
+    its spread with one, two or four arenas (docs/operations.md; an earlier run with two had
+    measured a third less, while forty request threads still ran at once). Called before the
+    process starts its threads; nothing happens where malloc is not glibc's.
     """
     if os.environ.get("MALLOC_ARENA_MAX"):
         return
@@ -148,7 +154,7 @@ def register(app: typer.Typer) -> None:
             centre.close()
             # Worker processes build their own Settings from the environment.
             os.environ["MARKAZ_DATABASE_URL"] = settings.database_url
-            os.environ.setdefault("MALLOC_ARENA_MAX", "4")  # read by glibc as each process starts
+            os.environ.setdefault("MALLOC_ARENA_MAX", str(MALLOC_ARENAS))  # glibc reads it at start
             uvicorn.run(
                 "markaz.cli.serve:app_from_environment",
                 factory=True,
