@@ -170,6 +170,21 @@ def _count_connections() -> None:
     event.listen(Pool, "close", closed)
 
 
+# The distinct SQL texts the process has sent (each one a prepared statement in every
+# connection's statement cache that meets it); written beside the samples (NAME.sql).
+_statements: set[str] = set()
+
+
+def _count_statements() -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def executing(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        _statements.add(statement)
+
+    event.listen(Engine, "before_cursor_execute", executing)
+
+
 def sample(libc: Any, sqlite: Any, started: float) -> dict[str, Any]:
     info = libc.mallinfo2()
     record: dict[str, Any] = {
@@ -188,6 +203,7 @@ def sample(libc: Any, sqlite: Any, started: float) -> dict[str, Any]:
         "threads": threading.active_count(),
         "connections_opened": _connections["opened"],
         "connections_closed": _connections["closed"],
+        "distinct_sql": len(_statements),
     }
     if tracemalloc.is_tracing():
         current, peak = tracemalloc.get_traced_memory()
@@ -213,6 +229,7 @@ def _probe(out: Path, every: float, snapshots: Path | None, trim: bool) -> None:
             record.update({k + "_after_trim": v for k, v in _smaps_split().items()})
         with out.open("a") as f:
             f.write(json.dumps(record) + "\n")
+        out.with_suffix(".sql").write_text("\n\n".join(sorted(_statements)))
         n += 1
         time.sleep(every)
 
@@ -228,6 +245,7 @@ def main() -> None:
     from markaz.cli import main as run_markaz
 
     _count_connections()
+    _count_statements()
     if pool := os.environ.get("MEMPROBE_SQLITE_POOL"):
         # An experiment's knob: SQLite connections kept by the pool (connection churn).
         from markaz.storage import database

@@ -18,6 +18,7 @@ from markaz.dissemination.areas import Interest
 from markaz.domain.enums import MemberStatus, Precedence
 from markaz.settings import Settings
 from markaz.storage.dialects import StorageDialect
+from markaz.storage.in_list import one_of
 from markaz.storage.outbox import EXPLICIT_EVENTS
 from markaz.storage.outbox import enqueue as enqueue  # the way in, also importable from here
 from markaz.storage.schema import members, observations, report_access, reports
@@ -52,14 +53,14 @@ def _recipients(
     access: dict[str, set[str]] = {ref: set() for ref in refs}
     for rid, code in conn.execute(
         select(report_access.c.report_id, report_access.c.member_code).where(
-            report_access.c.report_id.in_(refs)
+            one_of(report_access.c.report_id, refs)
         )
     ):
         access[rid].add(code)
     info = {
         r.id: r
         for r in conn.execute(
-            select(reports.c.id, reports.c.originator, reports.c.supersedes).where(reports.c.id.in_(refs))
+            select(reports.c.id, reports.c.originator, reports.c.supersedes).where(one_of(reports.c.id, refs))
         )
     }
     out: dict[str, set[str]] = {}
@@ -103,7 +104,7 @@ def _interested(
         return
     interests: dict[str, list[Interest]] = {}
     for s in conn.execute(
-        select(subscriptions).where(subscriptions.c.member_code.in_(candidates))
+        select(subscriptions).where(one_of(subscriptions.c.member_code, candidates))
     ).mappings():
         interests.setdefault(s["member_code"], []).append(Interest.of(dict(s)))
     if not interests:

@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from markaz.errors import MarkazError
 from markaz.storage.database import Database
+from markaz.storage.in_list import one_of
 from markaz.storage.schema_security import rate_leases, rate_windows
 
 WINDOW_SECONDS = 60
@@ -200,7 +201,7 @@ class RateLimiter:
         if self.db.dialect.name == "postgresql":
             conn.execute(
                 select(table.c.key)
-                .where(table.c.window_start == window, table.c.key.in_(sorted(keys)))
+                .where(table.c.window_start == window, one_of(table.c.key, sorted(keys)))
                 .order_by(table.c.key)
                 .with_for_update()
             ).all()
@@ -250,7 +251,9 @@ class RateLimiter:
                         .values(count=rate_windows.c.count + settled)
                     )
                 if gone:
-                    conn.execute(delete(leases).where(where, leases.c.holder.in_([r.holder for r in gone])))
+                    conn.execute(
+                        delete(leases).where(where, one_of(leases.c.holder, [r.holder for r in gone]))
+                    )
                 expires = now + self.lease_seconds
                 if mine is not None:
                     conn.execute(
@@ -364,7 +367,7 @@ class RateLimiter:
         ours = (leases.c.window_start == window) & (leases.c.holder == self.holder)
         handed_back = [k for k, _u, _r in idle if k in held]
         if handed_back:
-            conn.execute(delete(leases).where(ours, leases.c.key.in_(handed_back)))
+            conn.execute(delete(leases).where(ours, one_of(leases.c.key, handed_back)))
         renewed = [{"k": k, "n": used} for k, used, _r in active if k in held]
         if renewed:
             conn.execute(

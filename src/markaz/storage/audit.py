@@ -23,6 +23,7 @@ from markaz.storage.canonical import (
     token_snapshot,
 )
 from markaz.storage.dialects import StorageDialect
+from markaz.storage.in_list import one_of
 from markaz.storage.motions import load_motion, motion_snapshot
 from markaz.storage.schema import (
     api_tokens,
@@ -170,12 +171,12 @@ def _report_hashes(conn: Connection, chunk: Sequence[Mapping[str, Any]]) -> Iter
     recipients: dict[str, list[str]] = {i: [] for i in ids}
     for rid, code in conn.execute(
         select(report_access.c.report_id, report_access.c.member_code).where(
-            report_access.c.report_id.in_(ids)
+            one_of(report_access.c.report_id, ids)
         )
     ):
         recipients[rid].append(code)
     obs: dict[str, list[Mapping[str, Any]]] = {i: [] for i in ids}
-    for o in conn.execute(select(observations).where(observations.c.report_id.in_(ids))).mappings():
+    for o in conn.execute(select(observations).where(one_of(observations.c.report_id, ids))).mappings():
         obs[o["report_id"]].append(dict(o))
     for row in chunk:
         rid = row["id"]

@@ -19,7 +19,11 @@ from markaz.errors import MarkazError
 from markaz.storage.dialects import StorageDialect, dialect_for
 
 # SQLite connections kept by the pool, and more opened (then closed) at a peak beyond them.
-SQLITE_POOL = 16
+# The API runs at most SQLITE_POOL requests at once (app.py): with 8 instead of 16 a
+# ten-minute soak of one `markaz serve` grew +4.9% at rest instead of +6.3% to +11.6%, at the
+# same throughput and a lower p99 (bench/load.py --soak 600, docs/operations.md); one
+# SQLite writer and two cores have no use for more requests in flight.
+SQLITE_POOL = 8
 SQLITE_OVERFLOW = 24
 SQLITE_CACHE_KIB = 2048  # each connection's page cache (SQLite's own default size)
 

@@ -15,6 +15,7 @@ from markaz.analysis.families import SITE_FAMILIES
 from markaz.analysis.matching import Link, Node
 from markaz.storage.database import SQLITE_CACHE_KIB
 from markaz.storage.dialects import StorageDialect
+from markaz.storage.in_list import one_of
 from markaz.storage.schema import observations, report_access
 from markaz.storage.schema_fusion import (
     fusion_audiences,
@@ -197,7 +198,7 @@ def audiences(conn: Connection, report_ids: Iterable[str]) -> dict[str, int]:
     for start in range(0, len(ids), CHUNK):
         for rid, code in conn.execute(
             select(report_access.c.report_id, report_access.c.member_code).where(
-                report_access.c.report_id.in_(ids[start : start + CHUNK])
+                one_of(report_access.c.report_id, ids[start : start + CHUNK])
             )
         ):
             members.setdefault(rid, []).append(code)

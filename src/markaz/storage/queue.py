@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from markaz.storage.dialects import StorageDialect
+from markaz.storage.in_list import one_of
 from markaz.storage.schema import jobs
 
 LEASE = timedelta(minutes=5)
@@ -37,13 +38,13 @@ def claim(
         return []
     conn.execute(
         update(jobs)
-        .where(jobs.c.id.in_(ids))
+        .where(one_of(jobs.c.id, ids))
         .values(state="running", claimed_at=now, attempts=jobs.c.attempts + 1)
     )
     return [
         dict(r)
         for r in conn.execute(
-            select(jobs).where(jobs.c.id.in_(ids)).order_by(jobs.c.priority, jobs.c.id)
+            select(jobs).where(one_of(jobs.c.id, ids)).order_by(jobs.c.priority, jobs.c.id)
         ).mappings()
     ]
 
