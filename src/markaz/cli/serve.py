@@ -40,8 +40,8 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
     with it, and each arena fragments on its own, so a server whose request threads take turns
     allocating keeps growing its resident memory long after its working set has stopped
     growing. Ten-minute SQLite soaks (bench/load.py --soak 600, 24 November) grew +21.1% and
-    +8.2% at rest with four arenas and +6.3% and +7.3% with one; under load their medians
-    moved +25% and +24% with four, +12% and +17% with one. HTTP ingest
+    +8.2% at rest with four arenas and +6.3%, +7.3% and +11.6% with one; under load their
+    medians moved +25% and +24% with four, +12%, +17% and +13% with one. HTTP ingest
     (bench/ingest.py --workers 2 --no-worker, six runs each, alternated) was the same within
     its spread with one, two or four arenas (docs/operations.md; an earlier run with two had
     measured a third less, while forty request threads still ran at once). Called before the
