@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import Column, Integer, MetaData, Table, select
+from sqlalchemy import Column, ColumnElement, Integer, MetaData, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from markaz.centre import Centre
 from markaz.storage.in_list import SHORTEST, one_of, padded
+from markaz.storage.schema import members
+from tests.conftest import Account
 
 _t = Table("t", MetaData(), Column("id", Integer))
 
@@ -25,21 +31,31 @@ def test_padding_keeps_the_values_and_uses_a_power_of_two(values: list[int]) -> 
         assert out == []
 
 
-def _text(n: int, dialect: object) -> str:
-    query = select(_t.c.id).where(one_of(_t.c.id, range(n)))
-    return str(query.compile(dialect=dialect, compile_kwargs={"render_postcompile": True}))  # type: ignore[arg-type]
+def _texts(condition: Callable[[Sequence[int]], ColumnElement[bool]], dialect: Any) -> set[str]:
+    """The SQL texts of `SELECT id FROM t WHERE condition(ids)` for 1 to 1,000 ids."""
+    return {
+        str(
+            select(_t.c.id)
+            .where(condition(list(range(n))))
+            .compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        )
+        for n in range(1, 1001)
+    }
 
 
 def test_a_thousand_list_lengths_make_a_handful_of_sql_texts() -> None:
     for dialect in (sqlite.dialect(), postgresql.psycopg.dialect()):
-        texts = {_text(n, dialect) for n in range(1, 1001)}
-        assert len(texts) == 8  # 8, 16, ..., 1024
-        plain = {
-            str(
-                select(_t.c.id)
-                .where(_t.c.id.in_(list(range(n))))
-                .compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-            )
-            for n in range(1, 1001)
-        }
-        assert len(plain) == 1000  # what the padding is for
+        assert len(_texts(lambda ids: one_of(_t.c.id, ids), dialect)) == 8  # 8, 16, ..., 1024
+        assert len(_texts(_t.c.id.in_, dialect)) == 1000  # what the padding is for
+
+
+def test_a_padded_lookup_finds_the_rows_the_plain_one_finds(
+    centre: Centre, accounts: dict[str, Account]
+) -> None:
+    codes = sorted(accounts)
+    wanted = [[], codes[:1], codes[1:3], codes, [*codes, "XX"], ["XX"], codes * 5]
+    with centre.db.read() as conn:
+        for values in wanted:
+            plain = conn.execute(select(members.c.code).where(members.c.code.in_(values))).scalars()
+            found = conn.execute(select(members.c.code).where(one_of(members.c.code, values))).scalars()
+            assert sorted(found) == sorted(plain) == sorted(set(values) & set(codes)), values

@@ -35,7 +35,7 @@ _PROGRAM = textwrap.dedent(
     import ctypes, threading, time
     from pathlib import Path
 
-    from markaz.cli.serve import MALLOC_ARENAS, keep_releasing_free_memory
+    from markaz.cli.serve import keep_releasing_free_memory
 
     def anon_mb():
         for line in Path("/proc/self/status").read_text().splitlines():
