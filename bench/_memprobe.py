@@ -7,12 +7,14 @@ part by owner (glibc's heaps, thread stacks, the rest: Python's own allocator an
 blocks), what glibc's malloc holds (in use and free inside its arenas), Python's small-object
 allocator (arenas and blocks in use), what SQLite's allocator holds (its page caches), what
 tracemalloc sees Python allocate (with MEMPROBE_TRACE=1, frames deep), the garbage
-collector's generations, the thread count and database connections opened. With tracing on,
-it also dumps a tracemalloc snapshot at each sample so two moments can be diffed
-(`bench/memdiff.py`). Knobs for experiments: MEMPROBE_TRIM=1 also records resident memory
-just after a malloc_trim, MEMPROBE_SQLITE_POOL=N sets the SQLite pool's size,
+collector's generations, the thread count, and the database connections opened (and by
+which thread and call). With tracing on, it also dumps a tracemalloc snapshot at each sample
+so two moments can be diffed (`bench/memdiff.py`). Knobs for experiments: MEMPROBE_TRIM=1
+also records resident memory just after a malloc_trim, MEMPROBE_SQLITE_POOL=N sets the
+SQLite server's requests at once (a pooled connection each),
 MEMPROBE_FUSION_BATCH=N the observations the worker loop fuses per run and
-MEMPROBE_SQLITE_CACHE_KIB=N each pooled SQLite connection's page cache. Used by
+MEMPROBE_SQLITE_CACHE_KIB=N each pooled SQLite connection's page cache and
+MEMPROBE_MMAP_THRESHOLD_KIB=N glibc's fixed mmap threshold (M_MMAP_THRESHOLD). Used by
 `bench/load.py --probe` to find out why a soak grows; never in production.
 """
 
@@ -26,7 +28,9 @@ import os
 import sys
 import threading
 import time
+import traceback
 import tracemalloc
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -156,12 +160,22 @@ def _pymalloc() -> dict[str, float]:
 _connections = {"opened": 0, "closed": 0}
 
 
+_opened_by: Counter[str] = Counter()
+
+
 def _count_connections() -> None:
     from sqlalchemy import event
     from sqlalchemy.pool import Pool
 
     def opened(*_args: Any) -> None:
         _connections["opened"] += 1
+        # Who needed a connection the pool did not have: the thread and its markaz frames.
+        frames = [
+            f"{Path(frame.filename).stem}.{frame.name}"
+            for frame in traceback.extract_stack()
+            if f"{os.sep}markaz{os.sep}" in frame.filename
+        ]
+        _opened_by[f"{threading.current_thread().name}: {' > '.join(frames[-4:])}"] += 1
 
     def closed(*_args: Any) -> None:
         _connections["closed"] += 1
@@ -203,6 +217,7 @@ def sample(libc: Any, sqlite: Any, started: float) -> dict[str, Any]:
         "threads": threading.active_count(),
         "connections_opened": _connections["opened"],
         "connections_closed": _connections["closed"],
+        "connections_opened_by": dict(_opened_by.most_common(8)),
         "distinct_sql": len(_statements),
     }
     if tracemalloc.is_tracing():
@@ -247,7 +262,7 @@ def main() -> None:
     _count_connections()
     _count_statements()
     if pool := os.environ.get("MEMPROBE_SQLITE_POOL"):
-        # An experiment's knob: SQLite connections kept by the pool (connection churn).
+        # An experiment's knob: the SQLite server's requests at once (connections kept).
         from markaz.storage import database
 
         database.SQLITE_POOL = int(pool)
@@ -259,6 +274,10 @@ def main() -> None:
         from markaz.storage import database, fusion_graph
 
         database.SQLITE_CACHE_KIB = fusion_graph.SQLITE_CACHE_KIB = int(cache)
+    if threshold := os.environ.get("MEMPROBE_MMAP_THRESHOLD_KIB"):
+        # An experiment's knob: blocks from this size up mapped on their own (and unmapped when
+        # freed) instead of cut from the heap; a fixed threshold also stops glibc raising it.
+        _libc().mallopt(-3, int(threshold) * 1024)  # -3: M_MMAP_THRESHOLD
     if frames:
         tracemalloc.start(frames)
         snapshots = out.with_suffix(".snapshots")

@@ -320,11 +320,19 @@ def _command(name: str, probe: Path | None, env: dict[str, str]) -> tuple[list[s
 
 @contextmanager
 def deployed(
-    url: str, workdir: Path, *, api: int, workers: int, api_processes: int, probe: Path | None = None
+    url: str,
+    workdir: Path,
+    *,
+    api: int,
+    workers: int,
+    api_processes: int,
+    probe: Path | None = None,
+    server_env: dict[str, str] | None = None,
 ) -> Iterator[Deployment]:
     """`api` serve processes (with the worker thread inside when `workers` is 0) and `workers` workers."""
     env = {
         **os.environ,
+        **(server_env or {}),
         "MARKAZ_DATABASE_URL": url,
         "MARKAZ_SECRET_KEY": SECRET,
         "MARKAZ_RATE_LIMIT_PROCESSES": str(api_processes),
@@ -606,7 +614,13 @@ def run_sqlite(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     url = f"sqlite:///{workdir / 'load.db'}"
     tokens = setup(url, args.clients)
     with deployed(
-        url, workdir, api=1, workers=0, api_processes=1, probe=_probe_dir(args, "sqlite")
+        url,
+        workdir,
+        api=1,
+        workers=0,
+        api_processes=1,
+        probe=_probe_dir(args, "sqlite"),
+        server_env=args.server_env,
     ) as deployment:
         result = measure(deployment, url, tokens, args)
     return {"engine": "sqlite", "layout": "one markaz serve (worker thread inside)", **result}
@@ -617,7 +631,13 @@ def run_postgresql(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         url = cluster.create_database("markaz_load")
         tokens = setup(url, args.clients)
         with deployed(
-            url, workdir, api=2, workers=2, api_processes=2, probe=_probe_dir(args, "postgresql")
+            url,
+            workdir,
+            api=2,
+            workers=2,
+            api_processes=2,
+            probe=_probe_dir(args, "postgresql"),
+            server_env=args.server_env,
         ) as deployment:
             result = measure(deployment, url, tokens, args)
     return {
@@ -652,7 +672,18 @@ def main() -> None:
         type=Path,
         help="run each process under bench/_memprobe.py, writing its memory samples into this folder",
     )
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set this in the environment of the markaz processes only (not the load generator's)",
+    )
     args = parser.parse_args()
+    try:
+        args.server_env = dict(item.split("=", 1) for item in args.server_env)
+    except ValueError:
+        parser.error("--server-env takes NAME=VALUE")
     SUBJECTS[:] = [f"Group {k + 1} (synthetic)" for k in range(args.subjects)] + [None]
     out: dict[str, Any] = {
         "benchmark": "load",
@@ -660,6 +691,7 @@ def main() -> None:
         "batch_size": BATCH,
         "clients": args.clients,
         "subjects": args.subjects,
+        "server_env": args.server_env,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
