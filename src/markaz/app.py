@@ -30,7 +30,7 @@ from markaz.settings import Settings
 def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
     """Build the web application for one centre. The caller owns the settings."""
     centre = centre or Centre(settings)
-    threads = centre.db.pool_size
+    threads = centre.db.request_threads
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -39,7 +39,8 @@ def create_app(settings: Settings, centre: Centre | None = None) -> FastAPI:
         # and closed connections beyond it, and on SQLite each new one re-read the schema
         # and re-filled its page cache: about two a second under the load benchmark (983 in a
         # ten-minute soak, 34 with this limit; bench/load.py --probe, docs/operations.md). So
-        # at most as many requests work at once as the pool keeps connections; the rest wait.
+        # at most as many requests work at once as the pool keeps connections for requests
+        # (Database.request_threads); the rest wait.
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import gc
 import os
 import subprocess
@@ -23,6 +25,7 @@ from markaz.app import create_app
 from markaz.centre import Centre
 from markaz.cli import worker
 from markaz.cli.serve import MALLOC_ARENAS, keep_releasing_free_memory
+from markaz.storage.database import BACKGROUND_CONNECTIONS
 from tests.analysis.fusion_helpers import point, submit
 from tests.conftest import Account
 
@@ -208,13 +211,121 @@ def test_requests_at_once_are_bounded_by_the_connections_the_pool_keeps(
             tokens = anyio.to_thread.current_default_thread_limiter().total_tokens
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://markaz.test") as http:
-                answers = await asyncio.gather(
-                    *(http.get("/api/v1/reports", headers=headers) for _ in range(3 * centre.db.pool_size))
-                )
+                many = 3 * centre.db.request_threads
+                calls = [http.get("/api/v1/reports", headers=headers) for _ in range(many)]
+                answers = await asyncio.gather(*calls)
         return int(tokens), [a.status_code for a in answers]
 
     with start_blocking_portal() as portal:
         tokens, statuses = portal.call(under_load)
-    assert tokens == centre.db.pool_size
+    assert tokens == centre.db.request_threads
     assert set(statuses) == {200}
-    assert 0 < peak <= centre.db.pool_size
+    assert 0 < peak <= centre.db.request_threads
+
+
+def test_the_pool_keeps_a_connection_for_every_request_thread_and_every_background_thread(
+    centre: Centre,
+) -> None:
+    """With every request thread holding a connection, the queue's worker and the dispatcher's
+    two threads still find one kept for them: none is opened beyond the pool (an overflow
+    connection is opened for the moment and closed after it, and on SQLite that churn
+    fragmented the heap in the soak)."""
+    db = centre.db
+    opened = 0
+
+    def connected(*_: object) -> None:
+        nonlocal opened
+        opened += 1
+
+    requests = [db.engine.connect() for _ in range(db.request_threads)]
+    background = threading.Barrier(BACKGROUND_CONNECTIONS + 1)
+    overflow: list[int] = []
+
+    def background_thread() -> None:
+        with db.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+            background.wait(timeout=30)  # every background thread holds its connection here
+            background.wait(timeout=30)
+
+    event.listen(db.engine, "connect", connected)
+    threads = [threading.Thread(target=background_thread) for _ in range(BACKGROUND_CONNECTIONS)]
+    try:
+        before = opened
+        for thread in threads:
+            thread.start()
+        background.wait(timeout=30)
+        overflow.append(db.engine.pool.overflow())  # type: ignore[attr-defined]
+        background.wait(timeout=30)
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        event.remove(db.engine, "connect", connected)
+        for conn in requests:
+            conn.close()
+    assert db.pool_size == db.request_threads + BACKGROUND_CONNECTIONS
+    assert overflow == [0]  # all the pool keeps in use, nothing beyond it
+    assert opened - before <= BACKGROUND_CONNECTIONS  # opened once, then kept
+
+
+def _sqlite_memory() -> int:
+    """Bytes SQLite's allocator holds in this process (every connection's caches)."""
+    import sqlite3  # noqa: F401  (the library the driver uses is loaded)
+
+    lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+    lib.sqlite3_memory_used.restype = ctypes.c_int64
+    return int(lib.sqlite3_memory_used())
+
+
+def test_an_idle_database_empties_its_pooled_connections_page_caches(centre: Centre) -> None:
+    db = centre.db
+    row = "('" + "x" * 2000 + "')"
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE filler (body TEXT)")
+        conn.exec_driver_sql("INSERT INTO filler (body) VALUES " + ",".join([row] * 2000))  # 4 MB
+    ready = threading.Barrier(4)
+
+    def read_everything(together: bool) -> None:
+        with db.read() as conn:
+            if together:
+                ready.wait(timeout=30)  # four at once: four pooled connections fill their caches
+            conn.exec_driver_sql("SELECT count(*), max(length(body)) FROM filler").all()
+
+    readers = [threading.Thread(target=read_everything, args=(True,)) for _ in range(4)]
+    for thread in readers:
+        thread.start()
+    for thread in readers:
+        thread.join(timeout=30)
+    if not db.is_sqlite:
+        assert db.release_idle_memory() is False  # PostgreSQL's caches are the server's
+        assert db.release_idle_memory() is False
+        return
+    filled = _sqlite_memory()
+    assert db.release_idle_memory() is False  # connections were taken since the last call
+    with db.engine.connect():
+        assert db.release_idle_memory() is False  # one is in use: not idle
+    assert db.release_idle_memory() is False  # that one was taken since the last call
+    assert db.release_idle_memory() is True  # a whole round with nothing taken: released
+    assert filled - _sqlite_memory() > 4 * 2**20  # four caches of about 2 MiB each, handed back
+    assert db.release_idle_memory() is False  # nothing taken since: nothing to do
+    read_everything(together=False)
+    assert db.release_idle_memory() is False
+    assert db.release_idle_memory() is True
+
+
+def test_the_trimming_thread_calls_the_idle_release_each_round() -> None:
+    calls: list[float] = []
+    stop = threading.Event()
+
+    def idle() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 2:
+            raise RuntimeError("a failed release does not end the thread")
+
+    thread = keep_releasing_free_memory(stop, every=0.02, idle=idle)
+    deadline = time.monotonic() + 10
+    while len(calls) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stop.set()
+    thread.join(timeout=5)
+    assert len(calls) >= 4
+    assert not thread.is_alive()

@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 
 import typer
 from fastapi import FastAPI
 
 from markaz.cli._common import DatabaseUrl, readable_errors, settings_for
+
+log = logging.getLogger("markaz.serve")
 
 
 def tune_gc() -> None:
@@ -67,7 +71,9 @@ def release_free_memory() -> None:
 TRIM_EVERY_SECONDS = 2.0
 
 
-def keep_releasing_free_memory(stop: threading.Event, every: float = TRIM_EVERY_SECONDS) -> threading.Thread:
+def keep_releasing_free_memory(
+    stop: threading.Event, every: float = TRIM_EVERY_SECONDS, *, idle: Callable[[], object] | None = None
+) -> threading.Thread:
     """Start a daemon thread that, every `every` seconds until `stop`, collects the young
     generations' garbage and then hands what malloc holds freed back (release_free_memory).
 
@@ -82,6 +88,11 @@ def keep_releasing_free_memory(stop: threading.Event, every: float = TRIM_EVERY_
 
     def trim() -> None:
         while not stop.wait(every):
+            if idle is not None:
+                try:
+                    idle()
+                except Exception:  # a failed release must not end the trimming
+                    log.warning("releasing idle memory failed", exc_info=True)
             gc.collect(1)
             release_free_memory()
 
@@ -100,7 +111,8 @@ def app_from_environment() -> FastAPI:
     GuardedHttpProtocol.configure(settings)
     app = create_app(settings)
     tune_gc()
-    keep_releasing_free_memory(threading.Event())  # for the process's life
+    # For the process's life; an idle process empties its SQLite page caches.
+    keep_releasing_free_memory(threading.Event(), idle=app.state.centre.db.release_idle_memory)
     return app
 
 
@@ -134,7 +146,7 @@ def register(app: typer.Typer) -> None:
             raise MarkazError("the database schema is not current: run `markaz init` or `markaz migrate`")
         tune_gc()
         stop = threading.Event()
-        keep_releasing_free_memory(stop)
+        keep_releasing_free_memory(stop, idle=centre.db.release_idle_memory)
         worker_thread: threading.Thread | None = None
         if not no_worker:
             # On SQLite the queue's worker runs inside the server by default (one writer).

@@ -130,7 +130,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo("deliveries sent" if idle else "deliveries still pending (retries are scheduled)")
             return
         stop = threading.Event()
-        keep_releasing_free_memory(stop)
+        keep_releasing_free_memory(stop, idle=centre.db.release_idle_memory)
         # SIGTERM (systemd, docker, Kubernetes) stops like Ctrl-C: the pushes in flight finish
         # and are recorded before the process exits (docs/operations.md).
         signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import QueuePool
 
 from markaz.errors import MarkazError
 from markaz.storage.dialects import StorageDialect, dialect_for
@@ -25,6 +26,12 @@ from markaz.storage.dialects import StorageDialect, dialect_for
 # SQLite writer and two cores have no use for more requests in flight.
 SQLITE_POOL = 8
 SQLITE_OVERFLOW = 24
+# Connections the pool keeps, beyond the requests', for the threads a serving process runs
+# besides them: the queue's worker (cli/worker.py) and the dispatcher's database and urgent
+# threads (dissemination/worker.py). With none kept for them, a ten-minute SQLite soak opened
+# and closed about 260 connections, each time all eight were busy with requests
+# (bench/_memprobe.py names who opened them).
+BACKGROUND_CONNECTIONS = 3
 SQLITE_CACHE_KIB = 2048  # each connection's page cache (SQLite's own default size)
 
 
@@ -84,10 +91,15 @@ class Database:
             # and a few more at peaks.
             kwargs["max_overflow"] = pool_size // 2
             kwargs["pool_pre_ping"] = True
-        # The connections the pool keeps: the API runs at most this many requests at once.
-        self.pool_size = pool_size
-        kwargs["pool_size"] = pool_size
+        # The API runs at most this many requests at once (app.py), each holding a connection.
+        self.request_threads = pool_size
+        # The connections the pool keeps: one per request thread, and the background threads'.
+        self.pool_size = pool_size + BACKGROUND_CONNECTIONS
+        kwargs["pool_size"] = self.pool_size
         self.engine: Engine = create_engine(self.url, **kwargs)
+        # Connections taken from the pool, for release_idle_memory.
+        self._idle_lock = threading.Lock()
+        self._checkouts = self._checkouts_seen = self._checkouts_at_last_call = 0
         if self.dialect.name == "sqlite":
             self._configure_sqlite(busy_timeout_ms)
 
@@ -112,10 +124,46 @@ class Database:
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.close()
 
+        @event.listens_for(self.engine, "checkout")
+        def _on_checkout(*_: Any) -> None:
+            self._checkouts += 1  # under the GIL; an approximate count is all it needs
+
         @event.listens_for(self.engine, "begin")
         def _on_begin(conn: Connection) -> None:
             mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
             conn.exec_driver_sql(f"BEGIN {mode}")
+
+    def release_idle_memory(self) -> bool:
+        """On SQLite, once no connection has been taken from the pool since the last call,
+        empty every pooled connection's page cache (PRAGMA shrink_memory); True if it did.
+
+        Called every few seconds by the trimming thread (cli/serve.py), it does nothing while
+        requests come in; on a server that has gone quiet it hands back the pages its
+        connections hold, which under load were allocated all over the heap, so that malloc can
+        return them. The next query reads its pages again from the operating system's file cache.
+        """
+        pool = self.engine.pool
+        if not self.is_sqlite or not isinstance(pool, QueuePool) or pool.checkedout():
+            return False
+        with self._idle_lock:
+            taken = self._checkouts
+            if taken == self._checkouts_seen:
+                return False  # already released, and nothing has happened since
+            if taken != self._checkouts_at_last_call:
+                self._checkouts_at_last_call = taken  # busy since the last call: wait a round
+                return False
+            held: list[Any] = []
+            try:
+                # Each connection taken is held until all are, so every pooled one is reached.
+                for _ in range(pool.checkedin()):
+                    conn = pool.connect()
+                    held.append(conn)
+                    conn.cursor().execute("PRAGMA shrink_memory")
+            finally:
+                for conn in held:
+                    conn.close()
+            self._checkouts_seen = self._checkouts_at_last_call = self._checkouts
+            return True
 
     @property
     def is_sqlite(self) -> bool:
