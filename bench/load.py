@@ -23,7 +23,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -606,22 +606,25 @@ def soak_table(
     return "\n".join(rows)
 
 
-def _probe_dir(args: argparse.Namespace, engine: str) -> Path | None:
-    return args.probe / engine if args.probe else None
+def _deployment(
+    args: argparse.Namespace, url: str, workdir: Path, engine: str, *, api: int, workers: int
+) -> AbstractContextManager[Deployment]:
+    """`deployed` with the command line's probe folder and server environment."""
+    return deployed(
+        url,
+        workdir,
+        api=api,
+        workers=workers,
+        api_processes=api,
+        probe=args.probe / engine if args.probe else None,
+        server_env=args.server_env,
+    )
 
 
 def run_sqlite(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     url = f"sqlite:///{workdir / 'load.db'}"
     tokens = setup(url, args.clients)
-    with deployed(
-        url,
-        workdir,
-        api=1,
-        workers=0,
-        api_processes=1,
-        probe=_probe_dir(args, "sqlite"),
-        server_env=args.server_env,
-    ) as deployment:
+    with _deployment(args, url, workdir, "sqlite", api=1, workers=0) as deployment:
         result = measure(deployment, url, tokens, args)
     return {"engine": "sqlite", "layout": "one markaz serve (worker thread inside)", **result}
 
@@ -630,15 +633,7 @@ def run_postgresql(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     with throwaway_cluster() as cluster:
         url = cluster.create_database("markaz_load")
         tokens = setup(url, args.clients)
-        with deployed(
-            url,
-            workdir,
-            api=2,
-            workers=2,
-            api_processes=2,
-            probe=_probe_dir(args, "postgresql"),
-            server_env=args.server_env,
-        ) as deployment:
+        with _deployment(args, url, workdir, "postgresql", api=2, workers=2) as deployment:
             result = measure(deployment, url, tokens, args)
     return {
         "engine": "postgresql",
