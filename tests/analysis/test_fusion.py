@@ -8,18 +8,19 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from markaz.analysis import fused
 from markaz.analysis.confidence import confidence
 from markaz.analysis.families import subject_key
-from markaz.analysis.fusion import fuse_all, run_fusion
+from markaz.analysis.fusion import BATCH, fuse_all, run_fusion, working_cache_mib
 from markaz.analysis.matching import Node
 from markaz.centre import Centre
 from markaz.collection import intake
 from markaz.domain.models import ReportCorrection
 from markaz.governance import chair
 from markaz.storage import audit
+from markaz.storage.database import SQLITE_CACHE_KIB
 from markaz.storage.schema import audit_log
 from markaz.storage.schema_fusion import fusion_decisions, fusion_edges, fusion_gaps, fusion_nodes
 from tests.analysis.fusion_helpers import point, submit
@@ -472,3 +473,32 @@ def test_pending_times_are_the_seconds_of_the_utc_time(when: datetime) -> None:
     assert _seconds(when.isoformat(sep=" ")) == aware.timestamp()
     assert _seconds(aware) == aware.timestamp()
     assert _seconds(aware.isoformat()) == aware.timestamp()
+
+
+def test_only_runs_larger_than_the_worker_batch_raise_the_sqlite_page_cache(
+    centre: Centre, accounts: dict[str, Account]
+) -> None:
+    pragmas: list[str] = []
+
+    def executing(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("PRAGMA cache_size"):
+            pragmas.append(statement)
+
+    pool = f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}"
+    raised = f"PRAGMA cache_size=-{centre.settings.fusion_sqlite_cache_mib * 1024}"
+    assert working_cache_mib(centre, BATCH) * 1024 == SQLITE_CACHE_KIB
+    assert working_cache_mib(centre, BATCH + 1) == centre.settings.fusion_sqlite_cache_mib
+    event.listen(centre.db.engine, "before_cursor_execute", executing)
+    try:
+        submit(centre, accounts["IQ"], [_depot(0)])
+        assert run_fusion(centre, limit=BATCH) == 1
+        worker_run, pragmas[:] = list(pragmas), []
+        submit(centre, accounts["IQ"], [_depot(10)])
+        assert run_fusion(centre, limit=BATCH * 20) == 1
+    finally:
+        event.remove(centre.db.engine, "before_cursor_execute", executing)
+    if centre.db.is_sqlite:
+        assert worker_run == [pool, pool]  # the pool's cache throughout
+        assert pragmas == [raised, pool]  # raised for the run, set back after it
+    else:
+        assert worker_run == pragmas == []  # PostgreSQL's caches are the server's

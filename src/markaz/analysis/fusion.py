@@ -19,6 +19,7 @@ from markaz.analysis.families import (
 from markaz.analysis.matching import Link, MatchRules, Node, match, pairs_within, search_box, site_link
 from markaz.centre import Centre
 from markaz.storage import fusion_graph as store
+from markaz.storage.database import SQLITE_CACHE_KIB
 
 log = logging.getLogger("markaz.analysis")
 # Observations per transaction: small enough that ingest waits at most a moment for the lock.
@@ -170,6 +171,21 @@ def link_new(
     return mine, moves, links
 
 
+def working_cache_mib(centre: Centre, limit: int) -> int:
+    """The page cache (MiB) a SQLite run of up to `limit` observations works with.
+
+    Runs larger than BATCH get `fusion_sqlite_cache_mib`; runs of BATCH (the worker loop's,
+    `markaz fuse`'s) keep the pool's, which fused as fast: a million observations 1,000 at a
+    time at 10,522 and 11,538 observations/s with 256 MiB, 11,400 with 16 and 10,718 with 2
+    (bench/fusion.py --batch 1000, one core each, 24 November). In the SQLite server each run's
+    cache, allocated and freed, had stretched malloc's heap under load (docs/operations.md,
+    the soaks X1 and X2).
+    """
+    if limit > BATCH:
+        return centre.settings.fusion_sqlite_cache_mib
+    return max(1, SQLITE_CACHE_KIB // 1024)
+
+
 def run_fusion(centre: Centre, limit: int = BATCH, now: datetime | None = None) -> int:
     """Take in up to `limit` observations not yet fused; returns how many were taken in."""
     rules = MatchRules.from_settings(centre.settings)
@@ -178,7 +194,7 @@ def run_fusion(centre: Centre, limit: int = BATCH, now: datetime | None = None) 
     with db.read() as conn:
         if not store.has_pending(conn):
             return 0
-    with db.write() as conn, store.working_cache(conn, db.dialect, centre.settings.fusion_sqlite_cache_mib):
+    with db.write() as conn, store.working_cache(conn, db.dialect, working_cache_mib(centre, limit)):
         watermark = store.lock_state(conn, db.dialect)
         rows = store.pending(conn, db.dialect, watermark, limit)
         nodes = [node_of(r) for r in rows]
