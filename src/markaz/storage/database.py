@@ -115,11 +115,11 @@ class Database:
             cur.execute("PRAGMA synchronous=NORMAL")
             # The page cache is per connection: 2 MiB each bounds the caches of the 11
             # connections the pool keeps (8 for requests, 3 for the background threads) to
-            # 22 MiB (64 MiB each allowed about 1 GB over the 16 it kept then). In WAL mode a connection's cache is emptied whenever another
-            # connection has committed, so on a busy centre a large one mostly held pages about
-            # to be discarded (the soak measured under 30 MB of SQLite memory in all with
-            # 64 MiB allowed); the operating system's file cache keeps the hot pages for every
-            # connection and process.
+            # 22 MiB (64 MiB each allowed about 1 GB over the 16 it kept then). In WAL mode a
+            # connection's cache is emptied whenever another connection has committed, so on a
+            # busy centre a large one mostly held pages about to be discarded (the soak
+            # measured under 30 MB of SQLite memory in all with 64 MiB allowed); the operating
+            # system's file cache keeps the hot pages for every connection and process.
             cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.close()
