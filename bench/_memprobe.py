@@ -14,12 +14,15 @@ also records resident memory just after a malloc_trim, MEMPROBE_SQLITE_POOL=N se
 SQLite server's requests at once (a pooled connection each),
 MEMPROBE_FUSION_BATCH=N the observations the worker loop fuses per run and
 MEMPROBE_SQLITE_CACHE_KIB=N each pooled SQLite connection's page cache and
-MEMPROBE_MMAP_THRESHOLD_KIB=N glibc's fixed mmap threshold (M_MMAP_THRESHOLD). Used by
+MEMPROBE_MMAP_THRESHOLD_KIB=N glibc's fixed mmap threshold (M_MMAP_THRESHOLD); with
+MEMPROBE_TYPES=N each sample also lists the N commonest types among the oldest generation's
+objects (what outlives the young collections). Used by
 `bench/load.py --probe` to find out why a soak grows; never in production.
 """
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import ctypes.util
 import gc
@@ -199,6 +202,12 @@ def _count_statements() -> None:
     event.listen(Engine, "before_cursor_execute", executing)
 
 
+def _oldest_generation_types(top: int) -> dict[str, int]:
+    """The commonest types among the objects of the collector's oldest generation."""
+    counts = collections.Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects(2))
+    return dict(counts.most_common(top))
+
+
 def sample(libc: Any, sqlite: Any, started: float) -> dict[str, Any]:
     info = libc.mallinfo2()
     record: dict[str, Any] = {
@@ -220,6 +229,8 @@ def sample(libc: Any, sqlite: Any, started: float) -> dict[str, Any]:
         "connections_opened_by": dict(_opened_by.most_common(8)),
         "distinct_sql": len(_statements),
     }
+    if top := int(os.environ.get("MEMPROBE_TYPES", "0")):
+        record["oldest_generation_types"] = _oldest_generation_types(top)
     if tracemalloc.is_tracing():
         current, peak = tracemalloc.get_traced_memory()
         record["python_traced_mb"] = round(current / 2**20, 1)

@@ -19,24 +19,37 @@ EVAL = ROOT / "tests" / "processing" / "eval" / "eval.jsonl"
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 _STARTUP = """
-import time, sys
+import ctypes, gc, re, time, sys
 from pathlib import Path
 t0 = time.perf_counter()
-from markaz.processing import get_extractor
+from markaz.processing import get_extractor, gazetteer
+if sys.argv[2] == "in-process":  # what a missing cache cost before the child built it
+    gazetteer._build_in_child = lambda *_: False
 extractor = get_extractor(Path(sys.argv[1]))
 # Few function words: the language shortcut cannot decide, so lingua's models load too.
 extractor.extract("Raqqa convoy 35.9528, 39.0124, 12/09/2015")
-print(time.perf_counter() - t0)
+seconds = time.perf_counter() - t0
+# What the process keeps afterwards, once garbage and free heap pages are gone (as a
+# server's trimming thread leaves it).
+gc.collect()
+ctypes.CDLL("libc.so.6").malloc_trim(0)
+status = open("/proc/self/status").read()
+print(seconds, int(re.search(r"VmRSS:\\s+(\\d+)", status).group(1)) / 1024)
 """
 
 
-def _startup(cache_dir: Path) -> tuple[float, float]:
-    """(in-process seconds: import + load/build + first extraction, wall seconds incl. python)."""
+def _startup(cache_dir: Path, build: str = "child") -> tuple[float, float, float]:
+    """(in-process seconds: import + load/build + first extraction, wall seconds incl. python,
+    resident MB afterwards)."""
     t0 = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", _STARTUP, str(cache_dir)], check=True, capture_output=True, text=True
+        [sys.executable, "-c", _STARTUP, str(cache_dir), build],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
-    return float(out.strip().splitlines()[-1]), time.perf_counter() - t0
+    seconds, rss = out.strip().splitlines()[-1].split()
+    return float(seconds), time.perf_counter() - t0, float(rss)
 
 
 def _paragraphs(n: int, seed: int = 1) -> list[str]:
@@ -93,8 +106,10 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as promised
     with tempfile.TemporaryDirectory(prefix="markaz-bench-") as tmp:
         cache_dir = Path(tmp)
-        cold_inner, cold_wall = _startup(cache_dir)
+        cold_inner, cold_wall, cold_rss = _startup(cache_dir)
         warm = [_startup(cache_dir) for _ in range(3)]
+        with tempfile.TemporaryDirectory(prefix="markaz-bench-") as other:
+            in_process_inner, _, in_process_rss = _startup(Path(other), "in-process")
         report = {
             "machine": {
                 "python": platform.python_version(),
@@ -103,8 +118,14 @@ def main() -> None:
             },
             "cold_cache_build_s": round(cold_inner, 3),
             "cold_cache_build_wall_s": round(cold_wall, 3),
+            # Resident memory the process keeps after starting: the cache built by a child
+            # (what markaz does), built in the process itself (what it did), or loaded.
+            "cold_cache_rss_mb": round(cold_rss, 1),
+            "cold_cache_in_process_build_s": round(in_process_inner, 3),
+            "cold_cache_in_process_rss_mb": round(in_process_rss, 1),
             "startup_s": round(min(w[0] for w in warm), 3),
             "startup_wall_s": round(min(w[1] for w in warm), 3),
+            "startup_rss_mb": round(min(w[2] for w in warm), 1),
             "cache_bytes": sum(p.stat().st_size for p in cache_dir.iterdir()),
             "throughput": _throughput(cache_dir),
             "targets": {"startup_s": 2.0, "paragraphs_per_second": 1000},

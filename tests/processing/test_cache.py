@@ -36,6 +36,7 @@ def test_cache_is_keyed_and_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch
         return gz.Gazetteer(real.automaton, real.places, real.cand_offsets, real.cand_flat, fingerprint)
 
     monkeypatch.setattr(gz, "build_gazetteer", fake_build)
+    monkeypatch.setattr(gz, "_build_in_child", lambda *_: False)  # the in-process path
     loaded = gz.load_gazetteer(target)
     assert builds == [] and loaded.fingerprint == real.fingerprint
     assert loaded.candidates(loaded.automaton.get("мосуле") >> 8)[0].geonameid == 99072
@@ -56,7 +57,89 @@ def test_torn_cache_file_is_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch
     (target / f"gazetteer-{real.fingerprint}.pickle").write_bytes(b"not a pickle")
     (target / f"gazetteer-{real.fingerprint}.automaton").write_bytes(b"junk")
     monkeypatch.setattr(gz, "build_gazetteer", lambda fingerprint="": real)
+    monkeypatch.setattr(gz, "_build_in_child", lambda *_: False)
     assert gz.load_gazetteer(target) is real
+
+
+def test_a_missing_cache_is_built_by_a_child_process(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building in-process left the server's allocator at twice what loading the files does."""
+    real = get_extractor(cache_dir).gazetteer
+
+    def not_here(fingerprint: str = "") -> gz.Gazetteer:
+        raise AssertionError("built in the calling process")
+
+    monkeypatch.setattr(gz, "build_gazetteer", not_here)
+    fresh = tmp_path / "fresh"
+    loaded = gz.load_gazetteer(fresh)
+    assert loaded.fingerprint == real.fingerprint
+    assert len(loaded.places) == len(real.places) and loaded.places[0] == real.places[0]
+    assert type(loaded.places[0]) is gz.Place  # pickled as the module's class, not __main__'s
+    assert list(loaded.cand_flat) == list(real.cand_flat)
+    assert loaded.candidates(loaded.automaton.get("мосуле") >> 8)[0].geonameid == 99072
+    assert sorted(p.name for p in fresh.iterdir()) == [
+        f"gazetteer-{real.fingerprint}.automaton",
+        f"gazetteer-{real.fingerprint}.pickle",
+        "gazetteer.lock",
+    ]
+
+
+def test_a_failing_child_leaves_the_build_to_the_process(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real = get_extractor(cache_dir).gazetteer
+    monkeypatch.setattr(gz, "_CHILD", "import sys; sys.exit('no room left on the device')")
+    monkeypatch.setattr(gz, "build_gazetteer", lambda fingerprint="": real)
+    fresh = tmp_path / "fresh"
+    with caplog.at_level("WARNING", logger="markaz.gazetteer"):
+        assert gz.load_gazetteer(fresh) is real
+    assert "no room left on the device" in caplog.text and "building it here" in caplog.text
+    assert (fresh / f"gazetteer-{real.fingerprint}.pickle").exists()  # saved by the process
+
+
+def test_the_child_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert gz._child_main([str(tmp_path)]) == 2
+    assert gz._child_main([str(tmp_path), "0123456789abcdef"]) == 3
+    assert "changed since the caller started" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing built, nothing written
+
+
+def test_an_unwritable_cache_is_reported_not_raised(cache_dir: Path, tmp_path: Path) -> None:
+    real = get_extractor(cache_dir).gazetteer
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    assert gz.save_gazetteer(real, blocker / "cache") is False
+
+
+def test_processes_starting_together_wait_for_one_build(
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several `markaz serve --workers N` processes find the cache missing at once."""
+    import threading
+    import time
+
+    real = get_extractor(cache_dir).gazetteer
+    builds: list[Path] = []
+
+    def slow_child(where: Path, fingerprint: str) -> bool:
+        builds.append(where)
+        time.sleep(0.3)
+        for source in cache_dir.glob(f"gazetteer-{fingerprint}.*"):
+            (where / source.name).symlink_to(source)
+        return True
+
+    monkeypatch.setattr(gz, "_build_in_child", slow_child)
+    fresh = tmp_path / "fresh"
+    got: list[gz.Gazetteer] = []
+    # Each thread opens the lock file itself, as separate processes would.
+    threads = [threading.Thread(target=lambda: got.append(gz.load_gazetteer(fresh))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert builds == [fresh]
+    assert len(got) == 3 and all(len(g.places) == len(real.places) for g in got)
 
 
 def test_threads_asking_while_it_loads_share_one_load(
