@@ -62,7 +62,7 @@ def test_torn_cache_file_is_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch
 
 
 def test_a_missing_cache_is_built_by_a_child_process(
-    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Building in-process left the server's allocator at twice what loading the files does."""
     real = get_extractor(cache_dir).gazetteer
@@ -72,7 +72,9 @@ def test_a_missing_cache_is_built_by_a_child_process(
 
     monkeypatch.setattr(gz, "build_gazetteer", not_here)
     fresh = tmp_path / "fresh"
-    loaded = gz.load_gazetteer(fresh)
+    with caplog.at_level("INFO", logger="markaz.gazetteer"):
+        loaded = gz.load_gazetteer(fresh)
+    assert f"building the gazetteer cache in {fresh}" in caplog.text  # the operator sees why
     assert loaded.fingerprint == real.fingerprint
     assert len(loaded.places) == len(real.places) and loaded.places[0] == real.places[0]
     assert type(loaded.places[0]) is gz.Place  # pickled as the module's class, not __main__'s

@@ -403,6 +403,7 @@ _CHILD = (
 def _build_in_child(cache_dir: Path, fingerprint: str) -> bool:
     """Build and save the cache in a child process; True when it says it did."""
     command = [sys.executable, "-c", _CHILD, str(cache_dir), fingerprint]
+    log.info("building the gazetteer cache in %s (once; about 15 s)", cache_dir)
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=CHILD_BUILD_TIMEOUT, check=False
