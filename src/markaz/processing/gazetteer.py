@@ -388,7 +388,7 @@ def _build_lock(cache_dir: Path) -> Iterator[None]:
 
 
 # How long a child may take to build the cache before the process builds it itself
-# (about 13 s on the 2-core machine).
+# (17.6 s on one core of the 2-core machine, bench/extract.py).
 CHILD_BUILD_TIMEOUT = 600.0
 
 
@@ -406,7 +406,12 @@ def _build_in_child(cache_dir: Path, fingerprint: str) -> bool:
     log.info("building the gazetteer cache in %s (once; about 15 s)", cache_dir)
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=CHILD_BUILD_TIMEOUT, check=False
+            command,
+            stdin=subprocess.DEVNULL,  # `markaz extract` may be reading its input from ours
+            capture_output=True,
+            text=True,
+            timeout=CHILD_BUILD_TIMEOUT,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         log.warning("building the gazetteer in a child process failed (%s); building it here", exc)
