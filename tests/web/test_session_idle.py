@@ -204,8 +204,9 @@ def test_the_live_stream_of_a_session_stops_when_the_session_ends(
     client, clock = clocked
     add_person(centre, "IQ", "iq.analyst")
     sign_in_form(client, "iq.analyst")
-    # A live session: the stream runs its whole second with several heartbeats.
-    steady = client.get("/api/v1/stream?timeout=1")
+    # A live session: the stream runs its whole time with several heartbeats (one a poll,
+    # 250 ms; three seconds leave room for a busy machine: one second once gave only one).
+    steady = client.get("/api/v1/stream?timeout=3")
     assert steady.status_code == 200 and steady.text.count(": keep-alive") >= 2
     # Opened at +0, first heartbeat at +20 (live), second at +40: idle, the stream ends.
     clock.step = timedelta(minutes=20)
