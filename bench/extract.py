@@ -22,9 +22,9 @@ _STARTUP = """
 import ctypes, gc, re, time, sys
 from pathlib import Path
 t0 = time.perf_counter()
-from markaz.processing import get_extractor, gazetteer
+from markaz.processing import get_extractor, gazetteer_cache
 if sys.argv[2] == "in-process":  # what a missing cache cost before the child built it
-    gazetteer._build_in_child = lambda *_: False
+    gazetteer_cache._build_in_child = lambda *_: False
 extractor = get_extractor(Path(sys.argv[1]))
 # Few function words: the language shortcut cannot decide, so lingua's models load too.
 extractor.extract("Raqqa convoy 35.9528, 39.0124, 12/09/2015")

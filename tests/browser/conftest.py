@@ -14,7 +14,7 @@ from markaz.centre import Centre
 from markaz.demo import load_demo
 from markaz.domain.enums import MemberStatus, Role
 from markaz.governance import votes
-from markaz.processing.gazetteer import load_gazetteer
+from markaz.processing.gazetteer_cache import load_gazetteer
 from markaz.settings import Settings
 from markaz.storage import principals
 from markaz.storage.migrate import upgrade

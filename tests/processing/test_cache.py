@@ -7,15 +7,16 @@ from pathlib import Path
 import pytest
 
 from markaz.processing import gazetteer as gz
+from markaz.processing import gazetteer_cache as cache
 from markaz.processing import get_extractor
 
 
 def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("MARKAZ_CACHE_DIR", str(tmp_path / "a"))
-    assert gz.default_cache_dir() == tmp_path / "a"
+    assert cache.default_cache_dir() == tmp_path / "a"
     monkeypatch.delenv("MARKAZ_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert gz.default_cache_dir() == tmp_path / "xdg" / "markaz"
+    assert cache.default_cache_dir() == tmp_path / "xdg" / "markaz"
 
 
 def test_cache_is_keyed_and_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,17 +37,17 @@ def test_cache_is_keyed_and_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch
         return gz.Gazetteer(real.automaton, real.places, real.cand_offsets, real.cand_flat, fingerprint)
 
     monkeypatch.setattr(gz, "build_gazetteer", fake_build)
-    monkeypatch.setattr(gz, "_build_in_child", lambda *_: False)  # the in-process path
-    loaded = gz.load_gazetteer(target)
+    monkeypatch.setattr(cache, "_build_in_child", lambda *_: False)  # the in-process path
+    loaded = cache.load_gazetteer(target)
     assert builds == [] and loaded.fingerprint == real.fingerprint
     assert loaded.candidates(loaded.automaton.get("мосуле") >> 8)[0].geonameid == 99072
 
     monkeypatch.setattr(gz, "_source_fingerprint", lambda: "feedfacefeedface")
-    gz.load_gazetteer(target)
+    cache.load_gazetteer(target)
     assert builds == ["feedfacefeedface"]
     names = sorted(p.name for p in target.glob("gazetteer-*"))
     assert names == ["gazetteer-feedfacefeedface.automaton", "gazetteer-feedfacefeedface.pickle"]
-    gz.load_gazetteer(target)
+    cache.load_gazetteer(target)
     assert builds == ["feedfacefeedface"]  # now fresh: loaded, not rebuilt
 
 
@@ -57,8 +58,8 @@ def test_torn_cache_file_is_rebuilt(cache_dir: Path, tmp_path: Path, monkeypatch
     (target / f"gazetteer-{real.fingerprint}.pickle").write_bytes(b"not a pickle")
     (target / f"gazetteer-{real.fingerprint}.automaton").write_bytes(b"junk")
     monkeypatch.setattr(gz, "build_gazetteer", lambda fingerprint="": real)
-    monkeypatch.setattr(gz, "_build_in_child", lambda *_: False)
-    assert gz.load_gazetteer(target) is real
+    monkeypatch.setattr(cache, "_build_in_child", lambda *_: False)
+    assert cache.load_gazetteer(target) is real
 
 
 def test_a_missing_cache_is_built_by_a_child_process(
@@ -73,7 +74,7 @@ def test_a_missing_cache_is_built_by_a_child_process(
     monkeypatch.setattr(gz, "build_gazetteer", not_here)
     fresh = tmp_path / "fresh"
     with caplog.at_level("INFO", logger="markaz.gazetteer"):
-        loaded = gz.load_gazetteer(fresh)
+        loaded = cache.load_gazetteer(fresh)
     assert f"building the gazetteer cache in {fresh}" in caplog.text  # the operator sees why
     assert loaded.fingerprint == real.fingerprint
     assert len(loaded.places) == len(real.places) and loaded.places[0] == real.places[0]
@@ -91,18 +92,18 @@ def test_a_failing_child_leaves_the_build_to_the_process(
     cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     real = get_extractor(cache_dir).gazetteer
-    monkeypatch.setattr(gz, "_CHILD", "import sys; sys.exit('no room left on the device')")
+    monkeypatch.setattr(cache, "_CHILD", "import sys; sys.exit('no room left on the device')")
     monkeypatch.setattr(gz, "build_gazetteer", lambda fingerprint="": real)
     fresh = tmp_path / "fresh"
     with caplog.at_level("WARNING", logger="markaz.gazetteer"):
-        assert gz.load_gazetteer(fresh) is real
+        assert cache.load_gazetteer(fresh) is real
     assert "no room left on the device" in caplog.text and "building it here" in caplog.text
     assert (fresh / f"gazetteer-{real.fingerprint}.pickle").exists()  # saved by the process
 
 
 def test_the_child_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert gz._child_main([str(tmp_path)]) == 2
-    assert gz._child_main([str(tmp_path), "0123456789abcdef"]) == 3
+    assert cache._child_main([str(tmp_path)]) == 2
+    assert cache._child_main([str(tmp_path), "0123456789abcdef"]) == 3
     assert "changed since the caller started" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []  # nothing built, nothing written
 
@@ -111,7 +112,7 @@ def test_an_unwritable_cache_is_reported_not_raised(cache_dir: Path, tmp_path: P
     real = get_extractor(cache_dir).gazetteer
     blocker = tmp_path / "a-file"
     blocker.write_text("")
-    assert gz.save_gazetteer(real, blocker / "cache") is False
+    assert cache.save_gazetteer(real, blocker / "cache") is False
 
 
 def test_processes_starting_together_wait_for_one_build(
@@ -131,11 +132,11 @@ def test_processes_starting_together_wait_for_one_build(
             (where / source.name).symlink_to(source)
         return True
 
-    monkeypatch.setattr(gz, "_build_in_child", slow_child)
+    monkeypatch.setattr(cache, "_build_in_child", slow_child)
     fresh = tmp_path / "fresh"
     got: list[gz.Gazetteer] = []
     # Each thread opens the lock file itself, as separate processes would.
-    threads = [threading.Thread(target=lambda: got.append(gz.load_gazetteer(fresh))) for _ in range(3)]
+    threads = [threading.Thread(target=lambda: got.append(cache.load_gazetteer(fresh))) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:

@@ -11,7 +11,8 @@ from markaz.domain.normalise import normalise
 from markaz.processing.categories import find_categories
 from markaz.processing.coordinates import Coordinate, find_coordinates
 from markaz.processing.dates import DateMention, find_dates
-from markaz.processing.gazetteer import Gazetteer, load_gazetteer
+from markaz.processing.gazetteer import Gazetteer
+from markaz.processing.gazetteer_cache import load_gazetteer
 from markaz.processing.language import detect_language
 from markaz.processing.places import PlaceMention, find_places
 
